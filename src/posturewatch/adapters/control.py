@@ -1,0 +1,360 @@
+"""One daemon per user, and a local socket to talk to it.
+
+`InstanceLock` is an flock on a pidfile: the kernel drops the lock when its
+holder dies, so a crashed daemon never blocks the next start, and the pid in
+the file is only there to name the running one in the error message.
+
+`ControlServer` speaks newline-delimited JSON on a Unix socket:
+
+    -> {"cmd": "snooze", "args": {"minutes": 15}}
+    <- {"ok": true, "result": {...}}    or    {"ok": false, "error": "..."}
+
+It has no thread: the daemon's loop calls `poll(timeout)`, which serves what
+is pending and returns. The handler therefore runs on the daemon's own thread
+and can touch the monitor's state without locks. Sockets and lock live in a
+private (0700) directory; the files themselves are 0600.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import selectors
+import socket
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+from ..errors import DaemonError, PostureWatchError
+from .paths import user_dirs
+
+try:
+    import fcntl
+except ImportError:  # Windows: neither flock nor Unix sockets
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+COMMANDS = frozenset({"status", "pause", "resume", "snooze", "break", "stop"})
+MAX_REQUEST_BYTES = 64 * 1024
+NOT_RUNNING = "posturewatch is not running (start it with `posturewatch start`)"
+
+Handler = Callable[[str, dict], dict]
+
+
+@dataclass(frozen=True)
+class RuntimePaths:
+    lock: Path
+    socket: Path
+
+
+def runtime_paths(env: Mapping[str, str] | None = None) -> RuntimePaths:
+    """Where the daemon's lock and control socket live for this user."""
+    runtime = user_dirs(env).runtime
+    return RuntimePaths(runtime / "posturewatch.lock", runtime / "control.sock")
+
+
+def private_dir(path: Path) -> Path:
+    """Creates `path` as a 0700 directory, or makes an existing one of ours 0700."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+        # A shared directory such as /tmp must not be chmod-ed: refuse instead.
+        if info.st_uid != os.getuid() or info.st_mode & stat.S_ISVTX:
+            raise DaemonError(f"{path}: not a private directory of this user; "
+                              "set XDG_RUNTIME_DIR or POSTUREWATCH_HOME")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise DaemonError(f"cannot use {path} for the control socket: {exc.strerror}") from exc
+    return path
+
+
+def _require_unix() -> None:
+    if fcntl is None or not hasattr(socket, "AF_UNIX"):
+        raise DaemonError("the background monitor needs Linux, macOS or another Unix for now")
+
+
+class InstanceLock:
+    """Held while this process is the daemon; `DaemonError` if another one is."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def acquire(self) -> InstanceLock:
+        _require_unix()
+        private_dir(self.path.parent)
+        fd = self._lock_file()
+        # The lock was free: any pid left in the file is from a crashed daemon.
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.fchmod(fd, 0o600)
+        self._fd = fd
+        return self
+
+    def _lock_file(self) -> int:
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = _read_pid(fd)
+                os.close(fd)
+                raise DaemonError(
+                    f"posturewatch is already running (pid {pid or 'unknown'})") from None
+            # A daemon exiting right now unlinks the file we opened: lock the new one.
+            if _inode(self.path) == os.fstat(fd).st_ino:
+                return fd
+            os.close(fd)
+        raise DaemonError(f"cannot take the lock {self.path}: it keeps being replaced")
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        # Unlink while still holding the lock, so no one can lock a file we then delete.
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> InstanceLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip())
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class _Client:
+    sock: socket.socket
+    buffer: bytearray = field(default_factory=bytearray)
+
+
+class ControlServer:
+    """Serves control requests whenever the daemon calls `poll`."""
+
+    def __init__(self, socket_path: Path, handler: Handler) -> None:
+        self.path = Path(socket_path)
+        self.handler = handler
+        self._selector = selectors.DefaultSelector()
+        self._listener: socket.socket | None = None
+        self._inode: int | None = None
+
+    def open(self) -> ControlServer:
+        _require_unix()
+        private_dir(self.path.parent)
+        _remove_stale_socket(self.path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(self.path))
+            # chmod after bind (not umask, which is process-wide); the 0700
+            # directory already keeps others out in between.
+            os.chmod(self.path, 0o600)
+            listener.listen(8)
+        except OSError as exc:
+            listener.close()
+            raise DaemonError(f"cannot open the control socket {self.path}: {exc}") from exc
+        listener.setblocking(False)
+        self._inode = self.path.stat().st_ino
+        self._listener = listener
+        self._selector.register(listener, selectors.EVENT_READ, None)
+        return self
+
+    def poll(self, timeout: float = 0.0) -> int:
+        """Serves pending connections and requests; waits at most `timeout` s for the first.
+
+        Returns how many requests were answered. Never raises for a bad client.
+        """
+        served, wait = 0, timeout
+        for _ in range(100):  # bounded, so a chatty client cannot starve the daemon
+            events = self._selector.select(wait)
+            if not events:
+                break
+            for key, _mask in events:
+                served += self._on_ready(key)
+            wait = 0.0
+        return served
+
+    def close(self) -> None:
+        if self._listener is None:
+            return
+        for key in list(self._selector.get_map().values()):
+            self._selector.unregister(key.fileobj)
+            key.fileobj.close()
+        self._selector.close()
+        if _inode(self.path) == self._inode:
+            self.path.unlink()  # only our own socket, never a successor's
+        self._listener = None
+
+    def __enter__(self) -> ControlServer:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _on_ready(self, key: selectors.SelectorKey) -> int:
+        if key.data is None:
+            self._accept()
+            return 0
+        try:
+            return self._read(key.data)
+        except OSError as exc:
+            log.debug("control client dropped: %s", exc)
+            self._drop(key.data)
+            return 0
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self._listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        # Replies are tiny; a short blocking send is simpler than write buffering.
+        sock.settimeout(1.0)
+        self._selector.register(sock, selectors.EVENT_READ, _Client(sock))
+
+    def _read(self, client: _Client) -> int:
+        chunk = client.sock.recv(65536)
+        if not chunk:
+            self._drop(client)
+            return 0
+        client.buffer += chunk
+        served = 0
+        while b"\n" in client.buffer:
+            line, _, rest = bytes(client.buffer).partition(b"\n")
+            client.buffer = bytearray(rest)
+            client.sock.sendall(self._respond(line))
+            served += 1
+        if len(client.buffer) > MAX_REQUEST_BYTES:
+            client.sock.sendall(_encode({"ok": False, "error": "request too long"}))
+            self._drop(client)
+        return served
+
+    def _drop(self, client: _Client) -> None:
+        self._selector.unregister(client.sock)
+        client.sock.close()
+
+    def _respond(self, line: bytes) -> bytes:
+        try:
+            cmd, args = parse_request(line)
+            result = self.handler(cmd, args)
+            if not isinstance(result, dict):
+                raise TypeError(f"handler returned {type(result).__name__}, expected dict")
+            return _encode({"ok": True, "result": result})
+        except PostureWatchError as exc:  # a request the daemon refuses, with a reason
+            return _encode({"ok": False, "error": str(exc)})
+        except Exception as exc:  # a daemon bug must not kill the control socket
+            log.exception("control command failed")
+            return _encode({"ok": False, "error": f"internal error: {exc}"})
+
+
+class BadRequest(PostureWatchError):
+    """A control request that is not valid JSON or not a known command."""
+
+
+def parse_request(line: bytes) -> tuple[str, dict]:
+    try:
+        request = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"request is not JSON: {exc}") from None
+    if not isinstance(request, dict):
+        raise BadRequest("request must be a JSON object with \"cmd\" and \"args\"")
+    cmd, args = request.get("cmd"), request.get("args", {})
+    if cmd not in COMMANDS:
+        raise BadRequest(f"unknown command {cmd!r}; expected one of {', '.join(sorted(COMMANDS))}")
+    if not isinstance(args, dict):
+        raise BadRequest(f"\"args\" must be a JSON object, got {type(args).__name__}")
+    return cmd, args
+
+
+def _encode(message: dict) -> bytes:
+    # default=str: a handler's Path or datetime should not turn into an error.
+    return json.dumps(message, default=str).encode() + b"\n"
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+def _remove_stale_socket(path: Path) -> None:
+    """Removes a socket file left by a crashed daemon; refuses a live one."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise DaemonError(f"{path} exists and is not a socket; remove it if it is not needed")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError as exc:
+            if exc.errno not in (errno.ECONNREFUSED, errno.ENOENT):
+                raise DaemonError(f"cannot check the control socket {path}: {exc}") from exc
+            log.info("removing stale control socket %s", path)
+            path.unlink(missing_ok=True)
+            return
+    raise DaemonError(f"posturewatch is already running (its control socket {path} answers)")
+
+
+def send_command(socket_path: Path, cmd: str, args: dict | None = None,
+                 timeout: float = 2.0) -> dict:
+    """Sends one command to the running daemon and returns its `result`.
+
+    `DaemonError` when no daemon runs, it does not answer in time, or it
+    refuses the command (the message is the daemon's reason).
+    """
+    _require_unix()
+    request = _encode({"cmd": cmd, "args": args or {}})
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(socket_path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise DaemonError(NOT_RUNNING) from None
+        except OSError as exc:
+            raise DaemonError(f"cannot reach posturewatch at {socket_path}: {exc}") from exc
+        reply = _exchange(sock, request, timeout)
+    return _result(reply)
+
+
+def _exchange(sock: socket.socket, request: bytes, timeout: float) -> bytes:
+    try:
+        sock.sendall(request)
+        reply = bytearray()
+        while not reply.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise DaemonError("posturewatch closed the connection without answering")
+            reply += chunk
+    except TimeoutError:
+        raise DaemonError(f"posturewatch did not answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise DaemonError(f"lost the connection to posturewatch: {exc}") from exc
+    return bytes(reply)
+
+
+def _result(reply: bytes) -> dict:
+    try:
+        message = json.loads(reply)
+        if not message["ok"]:
+            raise DaemonError(f"posturewatch refused: {message['error']}")
+        result = message["result"]
+    except (ValueError, KeyError, TypeError):
+        raise DaemonError("posturewatch sent a malformed answer") from None
+    return result if isinstance(result, dict) else {}
