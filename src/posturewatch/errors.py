@@ -13,6 +13,12 @@ class PostureWatchError(Exception):
     exit_code = 1
 
 
+class UsageError(PostureWatchError):
+    """Options that contradict each other (argparse reports the rest)."""
+
+    exit_code = 2
+
+
 class InputNotFound(PostureWatchError):
     """A path that does not exist, is a directory, or cannot be read."""
 

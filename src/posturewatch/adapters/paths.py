@@ -7,6 +7,7 @@ and portable installs use it so nothing touches the real user's files.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,10 @@ def user_dirs(env: dict[str, str] | None = None) -> Dirs:
         root = Path(home)
         return Dirs(root / "config", root / "data", root / "state", root / "cache", root / "run")
     dirs = platformdirs.PlatformDirs(APP, appauthor=False)
-    runtime = Path(dirs.user_runtime_dir)
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR platformdirs warns and uses /tmp/runtime-<uid>; fine for us.
+        warnings.simplefilter("ignore")
+        runtime = Path(dirs.user_runtime_dir)
     return Dirs(
         Path(dirs.user_config_dir),
         Path(dirs.user_data_dir),
