@@ -79,4 +79,10 @@ class NetworkError(PostureWatchError):
     exit_code = 12
 
 
+class BadLabels(PostureWatchError):
+    """A label file (`<clip>.labels.csv`) that is malformed or uses an unknown label."""
+
+    exit_code = 13
+
+
 EXIT_INTERRUPTED = 130
