@@ -1,0 +1,114 @@
+"""Accuracy of a posture timeline against per-frame labels (pure).
+
+`labels` is anything with `label_at(t)`, `scored(t)` and `changes()` (see
+adapters.labels.Labels): the scoring convention of the sample clips' MANIFEST.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .events import PostureAlert
+from .posture_state import Episode
+
+POOR = ("slouch", "lean_in", "lateral_lean")
+RIGHT_REASON = {"slouch": "head_drop", "lean_in": "lean_in", "lateral_lean": "lateral_lean"}
+PRESENT_LABELS = ("upright", "slouch", "lean_in", "lateral_lean", "head_down")
+AWAY_MARGIN_S = 3.0  # leaving and returning take a few seconds: not scored
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, truth: bool, predicted: bool) -> None:
+        if truth:
+            self.tp += predicted
+            self.fn += not predicted
+        else:
+            self.fp += predicted
+            self.tn += not predicted
+
+    def merge(self, other: "Counts") -> None:
+        self.tp += other.tp; self.fp += other.fp; self.fn += other.fn; self.tn += other.tn
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None:
+            return None
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class ClipScore:
+    name: str
+    poor: Counts = field(default_factory=Counts)
+    kind_hits: dict[str, list[int]] = field(default_factory=dict)  # kind -> [hit, total]
+    episodes: int = 0
+    has_poor: bool = False
+    latencies: list[float] = field(default_factory=list)
+    missed_onsets: int = 0
+    away_correct: int = 0
+    away_total: int = 0
+
+    @property
+    def away_accuracy(self) -> float | None:
+        return self.away_correct / self.away_total if self.away_total else None
+
+
+def _episode_at(t: float, episodes: Sequence[Episode]) -> Episode | None:
+    return next((e for e in episodes if e.start_s <= t < e.end_s), None)
+
+
+def _score_frame(score: ClipScore, t: float, state: str, labels, episodes) -> None:
+    truth = labels.scored(t)
+    episode = _episode_at(t, episodes)
+    if truth is not None:
+        score.poor.add(truth, episode is not None)
+    label = labels.label_at(t)
+    if truth and label in RIGHT_REASON:
+        hit = episode is not None and RIGHT_REASON[label] in episode.reasons
+        tally = score.kind_hits.setdefault(label, [0, 0])
+        tally[0] += hit
+        tally[1] += 1
+    near_away = any(abs(c.t - t) <= AWAY_MARGIN_S for c in labels.changes()
+                    if "away" in (c.before, c.after))
+    if not near_away and (label == "away" or label in PRESENT_LABELS):
+        score.away_total += 1
+        score.away_correct += (state == "away") == (label == "away")
+
+
+def _latencies(score: ClipScore, labels, alerts: Sequence[PostureAlert]) -> None:
+    changes = labels.changes()
+    for i, change in enumerate(changes):
+        if change.after not in POOR or change.before in POOR:
+            continue
+        end = next((c.t for c in changes[i + 1:] if c.after not in POOR), float("inf"))
+        first = next((a.t for a in alerts if change.t - 3.0 <= a.t < end), None)
+        if first is None:
+            score.missed_onsets += 1
+        else:
+            score.latencies.append(first - change.t)
+
+
+def score_clip(name: str, times: Sequence[float], states: Sequence[str], labels,
+               episodes: Sequence[Episode], alerts: Sequence[PostureAlert]) -> ClipScore:
+    score = ClipScore(name, has_poor=any(c in POOR for c in set(labels.labels)),
+                      episodes=len(episodes))
+    for t, state in zip(times, states):
+        _score_frame(score, t, state, labels, episodes)
+    _latencies(score, labels, alerts)
+    return score
