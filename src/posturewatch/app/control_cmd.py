@@ -1,0 +1,164 @@
+"""`posturewatch start|stop|status|pause|resume|snooze|break`: talk to the daemon.
+
+`start` runs `posturewatch run` as a detached process and returns once it
+watches (or says why it could not); the rest send one request over the
+control socket (adapters/control.py) and print the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+
+from ..adapters.control import runtime_paths, send_command
+from ..adapters.paths import user_dirs
+from ..core.advice import format_duration
+from ..errors import DaemonError
+from .daemon import add_run_options, option_argv, overrides
+
+START_TIMEOUT_S = 60.0  # loading the pose model on a slow machine takes a while
+STARTUP_LOG = "daemon.out"
+UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def duration(text: str) -> float:
+    """"90", "90s", "15m", "1.5h" -> seconds (a bare number is minutes)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 15 (minutes), 90s, 15m or 1.5h, got {text!r}")
+    return float(match.group(1)) * UNITS[match.group(2) or "m"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    start = subparsers.add_parser("start", help="start the monitor in the background",
+                                  description="Start `posturewatch run` in the background "
+                                  "and return. Takes the same options as `run`.")
+    add_run_options(start)
+    start.set_defaults(run=run_start)
+    simple = {"stop": "stop the background monitor",
+              "resume": "resume watching after `pause`",
+              "break": "tell the monitor you are taking a break now (resets the sitting timer)"}
+    for name, text in simple.items():
+        sub = subparsers.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.set_defaults(run=run_simple, control=name)
+    status = subparsers.add_parser("status", help="show what the monitor sees and plans")
+    status.add_argument("--json", action="store_true", help="print the daemon's answer as JSON")
+    status.set_defaults(run=run_status)
+    for name, text in (("pause", "stop watching and release the camera (default: until "
+                        "`resume`)"), ("snooze", "silence notifications for a while; time "
+                                       "keeps counting (default: the `snooze` setting, 30 min)")):
+        sub = subparsers.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.add_argument("duration", nargs="?", type=duration, metavar="DURATION",
+                         help="e.g. 20 (minutes), 90s, 15m, 1.5h")
+        sub.set_defaults(run=run_simple, control=name)
+
+
+def _socket():
+    return runtime_paths().socket
+
+
+def run_simple(args: argparse.Namespace) -> int:
+    seconds = getattr(args, "duration", None)
+    request = {"seconds": seconds} if seconds is not None else {}
+    result = send_command(_socket(), args.control, request)
+    print(_confirmation(args.control, result))
+    return 0
+
+
+def _confirmation(cmd: str, result: dict) -> str:
+    if cmd == "pause":
+        return f"paused {_until(result['paused_until'])}; the camera is released"
+    if cmd == "snooze":
+        return f"notifications snoozed {_until(result['snoozed_until'])}"
+    if cmd == "resume":
+        return "watching again"
+    if cmd == "break":
+        return "enjoy your break: the sitting timer starts again when you are back"
+    return "posturewatch is stopping"
+
+
+def _until(value) -> str:
+    return value if value == "until resumed" else f"until {value}"
+
+
+def run_status(args: argparse.Namespace) -> int:
+    result = send_command(_socket(), "status")
+    print(json.dumps(result, indent=2) if args.json else status_text(result))
+    return 0
+
+
+def status_text(s: dict) -> str:
+    score = "n/a" if s.get("score") is None else f"{s['score']:.0f}/100"
+    reasons = ", ".join(r.replace("_", " ") for r in s.get("reasons") or []) or "none"
+    lines = [
+        f"state:          {s['state']}",
+        f"posture score:  {score} (issues: {reasons})",
+        f"time seated:    {format_duration(s['seated_min'] * 60)}",
+        f"next break in:  {format_duration(s['next_break_min'] * 60)}",
+        f"paused:         {s['paused_until'] or 'no'}",
+        f"snoozed until:  {s['snoozed_until'] or 'no'}",
+        f"camera:         {s['camera']} ({s['source']})"
+        + (f" - {s['camera_error']}" if s.get("camera_error") else ""),
+        f"notifications:  {s['notifier']}",
+        f"profile:        {s['profile'] or 'none'}",
+    ]
+    if s.get("profile_note"):
+        lines.append(f"note:           {s['profile_note']}")
+    return "\n".join(lines)
+
+
+def run_start(args: argparse.Namespace) -> int:
+    socket = _socket()
+    try:
+        send_command(socket, "status", timeout=2.0)
+    except DaemonError:
+        pass
+    else:
+        raise DaemonError("posturewatch is already running (see `posturewatch status`)")
+    state = user_dirs().state
+    state.mkdir(parents=True, exist_ok=True)
+    out_path = state / STARTUP_LOG
+    verbosity = ["-v"] * args.verbose + (["--debug"] if args.debug else [])
+    argv = [sys.executable, "-m", "posturewatch", *verbosity, "run", *option_argv(overrides(args))]
+    with open(out_path, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                start_new_session=True, close_fds=True)
+    status = _wait_started(proc, socket, out_path)
+    print(f"posturewatch started in the background (pid {proc.pid}); camera: {status['camera']}")
+    if status.get("profile_note"):
+        print(f"note: {status['profile_note']}")
+    return 0
+
+
+def _wait_started(proc: subprocess.Popen, socket, out_path) -> dict:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() == 0:  # a file source that already ended
+            return {"camera": "ended (the source was a file)"}
+        if proc.poll() is not None:
+            raise DaemonError(f"the monitor did not start: {_last_error(out_path)}")
+        try:
+            status = send_command(socket, "status", timeout=2.0)
+        except DaemonError:
+            status = None
+        if status and status["camera"] != "starting":
+            return status
+        time.sleep(0.2)
+    raise DaemonError(f"the monitor did not report back within {START_TIMEOUT_S:g} s; "
+                      f"see {out_path} and `posturewatch status`")
+
+
+def _last_error(path) -> str:
+    try:
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except OSError:
+        lines = []
+    errors = [ln.removeprefix("posturewatch: error: ") for ln in lines if "error" in ln]
+    return (errors or lines or [f"it exited; see {path}"])[-1]
+
+

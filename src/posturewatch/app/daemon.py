@@ -1,0 +1,351 @@
+"""`posturewatch run`: the monitor in the foreground (what a service starts).
+
+    source --next(due)--> pose --observe--> Monitor.update --> events --> notifier / log
+
+The loop decides when the next sample is due: every 1/fps seconds while
+someone is in view, every 1/away_fps while nobody is. Between samples it
+serves the control socket (`poll(timeout)` is also the loop's sleep), so
+`status`, `pause`, `snooze` ... answer at once and nothing busy-waits.
+A file source without --realtime is read as fast as possible in its own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import logging
+import math
+import signal
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Callable
+
+from ..adapters import config as config_file
+from ..adapters.control import ControlServer, InstanceLock, runtime_paths
+from ..core import advice
+from ..core.breaks import BreakConfig, BreakTimer
+from ..core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
+                           PostureRecovered, UserAway, UserReturned)
+from ..core.monitor import Monitor
+from ..core.observation import observe
+from ..core.settings import Settings
+from ..errors import CameraError, ProfileError, UsageError
+from . import daemon_setup
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 60.0
+POLL_SLICE_S = 0.5  # longest sleep between two looks at the stop flag
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the posture and break monitor in the foreground",
+        description="Watch posture and time seated, and notify. Runs until stopped "
+        "(Ctrl-C, SIGTERM, `posturewatch stop`) or until a file source ends. "
+        "`posturewatch start` runs the same in the background.")
+    add_run_options(parser)
+    parser.set_defaults(run=run)
+
+
+def positive(text: str) -> float:
+    value = float(text)
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+# (flag, settings key, type, metavar, help); every one is also a config key.
+RUN_OPTIONS = (
+    ("--source", "source", str, "SPEC", "camera index or /dev/videoN, stream URL, video file, "
+     "or pose log (.jsonl) (default: 0, the first camera)"),
+    ("--profile", "profile", str, "NAME|PATH", "calibration profile (default: the one "
+     "`posturewatch calibrate` saved)"),
+    ("--model", "model", str, "SPEC", "pose model: lite (default), full, heavy or a .task file"),
+    ("--alert-after", "alert_after", non_negative, "SECONDS",
+     "how long poor posture must last before a notification (default: 30)"),
+    ("--cooldown", "cooldown", non_negative, "SECONDS",
+     "at most one posture notification per this many seconds (default: 300)"),
+    ("--break-after", "break_after", positive, "MINUTES",
+     "minutes seated before a break reminder; fractions allowed (default: 30)"),
+    ("--fps", "fps", positive, "N", "frames analysed per second while you are there (default: 1)"),
+)
+RUN_FLAGS = (
+    ("--realtime", "realtime", "pace a video file at its own speed (default: as fast as possible)"),
+    ("--retry-camera", "retry_camera", "keep retrying, with backoff, while the camera is missing "
+     "(for a service) instead of failing"),
+)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    for flag, key, kind, metavar, text in RUN_OPTIONS:
+        parser.add_argument(flag, dest=key, type=kind, metavar=metavar, default=None, help=text)
+    for flag, key, text in RUN_FLAGS:
+        parser.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction,
+                            default=None, help=text)
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    keys = [o[1] for o in RUN_OPTIONS] + [f[1] for f in RUN_FLAGS]
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
+def option_argv(values: dict) -> list[str]:
+    """The command line that gives `values` again (for `start`)."""
+    argv: list[str] = []
+    for flag, key, *_ in RUN_OPTIONS:
+        if key in values:
+            argv += [flag, str(values[key])]
+    for flag, key, _ in RUN_FLAGS:
+        if key in values:
+            argv.append(flag if values[key] else "--no-" + flag[2:])
+    return argv
+
+
+@dataclass
+class Health:
+    camera: str = "starting"  # starting, ok, released (paused), retrying: ..., ended
+    camera_error: str = ""
+    last_notification: str = ""
+
+
+class Daemon:
+    """The run loop. Everything outside it (feed, notifier, clock) is passed in."""
+
+    def __init__(self, settings: Settings, feed, monitor: Monitor, notifier,
+                 profile_note: str, profile_name: str = "",
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.settings, self.feed, self.monitor, self.notifier = settings, feed, monitor, notifier
+        self.profile_note, self.profile_name = profile_note, profile_name
+        self.clock, self.wall = clock, wall
+        self.paced = feed.live or settings.realtime
+        self.server: ControlServer | None = None
+        self.stopping = False
+        self.health = Health()
+        self.stream_t = 0.0  # the source's time of the newest sample
+        self.wall0: float | None = None  # clock() when stream time 0 was, for --realtime
+        self.stretch_index = 0
+        self.backoff_s = 1.0
+        self.day = _dt.date.fromtimestamp(wall())
+
+    # --- time -----------------------------------------------------------------
+    def now(self) -> float:
+        if self.feed.live:
+            return self.clock()
+        if self.settings.realtime and self.wall0 is not None:
+            return self.clock() - self.wall0
+        return self.stream_t
+
+    def wait_until(self, due: float) -> None:
+        """Serves control requests until `due` (paced) or once (as fast as possible)."""
+        while not self.stopping:
+            remaining = due - self.now() if self.paced else 0.0
+            self._poll(min(max(remaining, 0.0), POLL_SLICE_S))
+            if remaining <= 0:
+                return
+
+    def _poll(self, timeout: float) -> None:
+        if self.server is not None:
+            self.server.poll(timeout)
+        elif timeout > 0:
+            time.sleep(timeout)
+
+    # --- the loop ---------------------------------------------------------------
+    def run(self) -> int:
+        if self.settings.realtime and not self.feed.live:
+            self.wall0 = self.clock()
+        due = self.now()
+        while not self.stopping:
+            self.wait_until(due)
+            if self.stopping:
+                break
+            now = self.now()
+            if self.monitor.is_paused(now):
+                due = self._paused(now)
+                continue
+            try:
+                timed = self.feed.next(due)
+            except CameraError as exc:
+                due = self._camera_lost(now, exc)
+                continue
+            if timed is None:
+                self.health.camera = "ended"
+                log.info("the source ended; stopping")
+                break
+            self._sampled(timed)
+            due = timed.t + 1.0 / self._rate()
+        self.log_summary()
+        return 0
+
+    def _rate(self) -> float:
+        return self.settings.fps if self.monitor.breaks.present else self.settings.away_fps
+
+    def _sampled(self, timed) -> None:
+        if self.health.camera != "ok":
+            log.info("camera %s delivers frames", self.settings.source)
+        self.health.camera, self.health.camera_error, self.backoff_s = "ok", "", 1.0
+        self.stream_t = timed.t
+        for event in self.monitor.update(observe(timed), timed.t):
+            self.on_event(event)
+        self._roll_day()
+
+    def _paused(self, now: float) -> float:
+        if self.health.camera != "released":
+            self.feed.release()
+            self.health.camera = "released"
+        until = self.monitor.paused_until
+        if self.paced:
+            return min(until, now + POLL_SLICE_S)
+        if math.isinf(until):  # a file, paused for good: wait for `resume`
+            self._poll(POLL_SLICE_S)
+            return now
+        self.stream_t = until
+        return until
+
+    def _camera_lost(self, now: float, exc: CameraError) -> float:
+        if self.health.camera == "starting" and not self.settings.retry_camera:
+            raise exc
+        self.feed.release()
+        self.health.camera = f"retrying in {self.backoff_s:g} s"
+        self.health.camera_error = str(exc)
+        log.warning("%s; retrying in %g s", exc, self.backoff_s)
+        due = now + self.backoff_s
+        self.backoff_s = min(MAX_BACKOFF_S, self.backoff_s * 2)
+        if not self.paced:
+            self.stream_t = due
+        return due
+
+    # --- events -----------------------------------------------------------------
+    def on_event(self, event) -> None:
+        if isinstance(event, PostureAlert):
+            self.notify(advice.posture_message(event))
+        elif isinstance(event, PostureRecovered):
+            log.info("posture good again after %.0f s", event.t - event.started_s)
+            if self.settings.notify_recovered:
+                self.notify(advice.recovered_message(event))
+        elif isinstance(event, BreakDue):
+            self.notify(advice.break_message(event, self.stretch_index))
+            self.stretch_index += 1
+        elif isinstance(event, BreakTaken):
+            log.info(advice.break_taken_line(event))
+        elif isinstance(event, UserAway):
+            log.info("nobody in view since %.1f s", event.t)
+        elif isinstance(event, UserReturned):
+            log.info("back after %.0f s away", event.away_s)
+        elif isinstance(event, CalibrationStale):
+            self.notify(advice.Message(
+                "Calibration out of date", "The way you sit no longer matches your calibration "
+                "— run `posturewatch calibrate` again when you sit well."))
+
+    def notify(self, message: advice.Message) -> None:
+        log.info("notify: %s: %s", message.title, message.body)
+        try:
+            self.notifier.notify(message.title, message.body)
+        except Exception:  # a notifier must never stop monitoring
+            log.exception("notification failed")
+        self.health.last_notification = f"{message.title}: {message.body}"
+
+    def _roll_day(self) -> None:
+        today = _dt.date.fromtimestamp(self.wall())
+        if today != self.day:
+            log.info("%s: %s", self.day.isoformat(), self.monitor.take_totals().line())
+            self.day = today
+
+    def log_summary(self) -> None:
+        log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())
+
+    # --- control ----------------------------------------------------------------
+    def handle(self, cmd: str, args: dict) -> dict:
+        now = self.now()
+        if cmd == "pause":
+            self.monitor.pause(now, _seconds(args, None))
+            log.info("paused")
+        elif cmd == "resume":
+            self.monitor.resume(now)
+            log.info("resumed")
+        elif cmd == "snooze":
+            self.monitor.snooze(now, _seconds(args, self.settings.snooze_s))
+            log.info("snoozed")
+        elif cmd == "break":
+            self.on_event(self.monitor.take_break(now))
+        elif cmd == "stop":
+            self.stopping = True
+            log.info("stop requested")
+        return self.status(now)
+
+    def status(self, now: float) -> dict:
+        s = self.monitor.status(now)
+        return {
+            "state": s.state, "present": s.present,
+            "score": None if s.score is None else round(s.score, 1), "reasons": list(s.reasons),
+            "seated_min": round(s.seated_s / 60, 2),
+            "next_break_min": round(s.next_break_s / 60, 2),
+            "paused_until": self._wall_time(now, s.paused_until),
+            "snoozed_until": self._wall_time(now, s.snoozed_until),
+            "posture_alerts": s.posture_alerts, "profile": self.profile_name or None,
+            "profile_note": self.profile_note,
+            "camera": self.health.camera, "camera_error": self.health.camera_error,
+            "notifier": getattr(self.notifier, "active", "") or "not used yet",
+            "last_notification": self.health.last_notification,
+            "source": self.settings.source, "stopping": self.stopping,
+            "today": {"seated_min": round(s.totals.seated_s / 60, 1), "breaks": s.totals.breaks,
+                      "good_share": s.totals.good_share},
+        }
+
+    def _wall_time(self, now: float, until: float | None) -> str | None:
+        if until is None:
+            return None
+        if math.isinf(until):
+            return "until resumed"
+        moment = _dt.datetime.fromtimestamp(self.wall() + (until - now))
+        return moment.isoformat(timespec="seconds")
+
+
+def _seconds(args: dict, default: float | None) -> float | None:
+    value = args.get("seconds", default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+        raise UsageError(f"seconds must be a positive number, got {value!r}")
+    return float(value)
+
+
+def build_monitor(settings: Settings, tracker) -> Monitor:
+    breaks = BreakTimer(BreakConfig(
+        break_after_s=settings.break_after_s, break_away_s=settings.break_away,
+        brief_absence_s=settings.brief_absence, remind_every_s=settings.remind_every_s,
+        max_step_s=max(60.0, 3.0 / settings.away_fps)))
+    return Monitor(breaks, tracker)
+
+
+def run(args: argparse.Namespace) -> int:
+    effective = config_file.load(overrides(args), path=getattr(args, "config", None))
+    settings = effective.settings
+    daemon_setup.log_to_file(args.verbose or args.debug)
+    with ExitStack() as stack:
+        paths = runtime_paths()
+        stack.enter_context(InstanceLock(paths.lock))
+        tracker, profile_name, note = daemon_setup.posture_tracker(settings)
+        if note:
+            log.info(note)
+            daemon_setup.say(note)
+        feed = daemon_setup.open_feed(settings)
+        stack.callback(feed.close)
+        daemon = Daemon(settings, feed, build_monitor(settings, tracker),
+                        daemon_setup.notifier(), note, profile_name)
+        daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
+        stack.enter_context(daemon_setup.stop_on_signals(daemon))
+        log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
+        return daemon.run()
+
+
+__all__ = ["Daemon", "ProfileError", "add_run_options", "build_monitor", "run"]

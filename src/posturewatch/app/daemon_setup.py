@@ -1,0 +1,96 @@
+"""What `posturewatch run` plugs into the loop: log file, profile, feed, notifier, signals."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import logging.handlers
+import signal
+import sys
+from typing import Iterator
+
+from ..adapters.notify import default_notifier
+from ..adapters.paths import user_dirs
+from ..core.settings import Settings
+from ..errors import ProfileError
+
+log = logging.getLogger(__name__)
+
+LOG_FILE = "posturewatch.log"
+LOG_BYTES = 1_000_000
+LOG_BACKUPS = 3
+NO_PROFILE = ("no calibration profile, so posture alerts are off (break reminders still "
+              "work): run `posturewatch calibrate` while sitting well to turn them on")
+
+
+def say(text: str) -> None:
+    print(f"posturewatch: {text}", file=sys.stderr, flush=True)
+
+
+def log_to_file(verbose: int) -> logging.Handler:
+    """Adds a rotating log in the user's state dir; the console keeps its own level."""
+    state = user_dirs().state
+    state.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        state / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in root.handlers:
+        if existing.level == logging.NOTSET:
+            existing.setLevel(root.level)
+    level = logging.DEBUG if verbose else logging.INFO
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(min(root.level, level))
+    return handler
+
+
+def posture_tracker(settings: Settings):
+    """(tracker or None, profile name, a note for the user when posture alerts are off)."""
+    try:
+        from ..adapters.profiles import load_profile
+        from ..core.posture_state import PostureConfig, PostureTracker
+    except ImportError as exc:  # scoring not installed in this build
+        log.debug("posture scoring unavailable: %s", exc)
+        return None, "", "posture scoring is not available in this build; break reminders only"
+    try:
+        profile = load_profile(settings.profile or None)
+    except ProfileError as exc:
+        if settings.profile:
+            raise  # the user named a profile: not finding it is an error
+        log.debug("no default profile: %s", exc)
+        return None, "", NO_PROFILE
+    config = PostureConfig(onset_delay_s=settings.alert_after, cooldown_s=settings.cooldown)
+    return PostureTracker(profile.baseline, config), profile.name, ""
+
+
+def open_feed(settings: Settings):
+    from ..adapters.pacing import open_feed as _open
+
+    def estimator():
+        from ..adapters.mediapipe_pose import MediaPipePoseEstimator
+        from ..adapters.models import resolve_model
+        model = resolve_model(settings.model or None)
+        log.info("pose model %s", model.path)
+        return MediaPipePoseEstimator(model.path)
+
+    return _open(settings.source, estimator)
+
+
+def notifier():
+    return default_notifier()
+
+
+@contextlib.contextmanager
+def stop_on_signals(daemon) -> Iterator[None]:
+    """SIGTERM and SIGINT ask the loop to stop; it then releases everything and exits 0."""
+    def handler(signum, frame):
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        daemon.stopping = True
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
