@@ -42,6 +42,17 @@ class FrameSampler:
         return True
 
 
+def quiet_ffmpeg() -> None:
+    """Keep FFmpeg's own messages ("moov atom not found") off the user's terminal.
+
+    A damaged file is reported as one clear error instead. OpenCV reads this
+    variable when it first opens a video, so call this before any VideoCapture;
+    a user's own setting, and --debug, keep FFmpeg's messages.
+    """
+    if not log.isEnabledFor(logging.DEBUG):
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
 def downscale(image, max_width: int):
     height, width = image.shape[:2]
     if max_width <= 0 or width <= max_width:
@@ -79,6 +90,7 @@ class VideoFileSource:
                  end: float | None = None, max_width: int = DEFAULT_MAX_WIDTH) -> None:
         self.path = Path(path)
         check_readable_file(self.path)
+        quiet_ffmpeg()
         self.cap = cv2.VideoCapture(str(self.path))
         if not self.cap.isOpened():
             raise BadVideo(f"{self.path}: not a video OpenCV can read (damaged or unsupported format)")
@@ -128,6 +140,7 @@ class LiveSource:
                  clock: Callable[[], float] = time.monotonic, capture=None) -> None:
         self.spec, self.fps, self.max_width, self.clock = spec, fps, max_width, clock
         target = int(spec) if spec.isdigit() else spec
+        quiet_ffmpeg()
         self.cap = capture if capture is not None else cv2.VideoCapture(target)
         if not self.cap.isOpened():
             raise CameraError(f"cannot open camera or stream {spec!r}: check that it is connected "
