@@ -9,15 +9,18 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..adapters import config, profiles
 from ..adapters.csv_out import ObservationCsv
 from ..adapters.pose_log import PoseLogWriter
 from ..core.observation import observe
+from ..core.posture_state import PostureConfig
 from ..core.summary import Summary, SummaryBuilder
 from ..errors import UsageError
 from ..ports import SourceInfo
 from . import report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
 from .progress import Progress
+from .session import Timeline, new_timeline
 
 
 def non_negative(text: str) -> float:
@@ -42,6 +45,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--poses", metavar="PATH", type=Path,
                         help="write a pose log (landmarks and times, no images) that "
                         "`posturewatch analyze PATH` replays without running the model")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--profile", metavar="NAME",
+                     help="add the posture timeline (episodes, alerts, states), judged against "
+                     "this calibration profile (see `posturewatch profiles`)")
+    who.add_argument("--calibration", metavar="FILE", help="like --profile, from a profile file")
     parser.set_defaults(run=run)
 
 
@@ -67,30 +75,55 @@ class Analysis:
     summary: Summary
     analysed_s: float  # seconds of recording covered
     elapsed_s: float
+    timeline: Timeline | None = None  # with a profile: the posture over time
+
+
+def _timeline(args: argparse.Namespace) -> Timeline | None:
+    """The posture tracker, set up as the daemon would be with the user's settings."""
+    if not (args.profile or args.calibration):
+        return None
+    profile = profiles.load_profile(args.calibration or args.profile)
+    settings = config.load().settings
+    return new_timeline(profile.baseline, PostureConfig(alert_after_s=settings.alert_after_s,
+                                                        cooldown_s=settings.cooldown))
+
+
+def _csv_extra(timeline: Timeline | None) -> tuple:
+    if timeline is None:
+        return ()
+    score = timeline.tracker.score
+    return (timeline.tracker.state, "" if score is None else f"{score.total:.1f}",
+            " ".join(score.reasons) if score else "")
 
 
 def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
-    builder = SummaryBuilder()
+    builder, timeline = SummaryBuilder(), _timeline(args)
     first_t = last_t = None
+    extra = ("state", "score", "reasons") if timeline else ()
     with ExitStack() as stack:
         poses = stack.enter_context(open_poses(args.input, args.fps, args.start, args.end, args.model))
-        csv_out = stack.enter_context(ObservationCsv(args.csv)) if args.csv else None
+        csv_out = stack.enter_context(ObservationCsv(args.csv, extra)) if args.csv else None
         log_out = stack.enter_context(PoseLogWriter(args.poses, poses.header)) if args.poses else None
         progress = stack.enter_context(Progress(poses.expected_s, f"analysing {Path(args.input).name}"))
         for timed in poses:
             obs = observe(timed)
             builder.update(obs)
+            if timeline:
+                timeline.update(obs)
             if log_out:
                 log_out.write(timed)
             if csv_out:
-                csv_out.write(obs)
+                csv_out.write(obs, _csv_extra(timeline))
             first_t = obs.t if first_t is None else first_t
             last_t = obs.t
             progress.update(obs.t - first_t)
     end_s = None if last_t is None else last_t + poses.frame_step
+    if timeline and end_s is not None:
+        timeline.finish(end_s)
     return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
-                    0.0 if last_t is None else end_s - first_t, time.perf_counter() - started)
+                    0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
+                    timeline)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from ..core.advice import posture_message
 from ..core.features import FEATURE_NAMES
 
 
@@ -30,8 +31,20 @@ def analysis_json(analysis) -> dict:
         "features": {name: {k: _r(v) for k, v in asdict(stats).items()}
                      for name, stats in summary.features.items()},
         "model": {"variant": analysis.model.get("variant"), "path": analysis.model.get("path")},
+        **(posture_json(analysis.timeline) if analysis.timeline else {}),
         "elapsed_s": _r(analysis.elapsed_s, 3),
         "realtime_factor": _r(analysis.analysed_s / analysis.elapsed_s if analysis.elapsed_s else None, 2),
+    }
+
+
+def posture_json(timeline) -> dict:
+    total = sum(timeline.tracker.time_in_state.values())
+    return {
+        "episodes": [{"start_s": _r(e.start_s, 2), "end_s": _r(e.end_s, 2), "reasons": list(e.reasons),
+                      "peak_score": _r(e.peak_score, 1)} for e in timeline.episodes],
+        "alerts": [{"time_s": _r(a.t, 2), "kind": "posture", "message": posture_message(a).body}
+                   for a in timeline.alerts],
+        "states": {s: _r(v / total if total else 0.0) for s, v in timeline.tracker.time_in_state.items()},
     }
 
 
@@ -74,4 +87,20 @@ def analysis_text(analysis) -> str:
         "Posture features (while present; see docs/features.md):",
         *_features_text(summary.features),
     ]
+    if analysis.timeline:
+        lines += ["", *_posture_text(analysis.timeline)]
     return "\n".join(lines)
+
+
+def _posture_text(timeline) -> list[str]:
+    data = posture_json(timeline)
+    lines = ["Posture (against the calibration profile):",
+             "  time in each state: " + ", ".join(f"{s} {v:.0%}" for s, v in data["states"].items() if v)]
+    if not data["episodes"]:
+        lines.append("  no episode of poor posture")
+    for e in data["episodes"]:
+        lines.append(f"  {_clock(e['start_s']):>7} – {_clock(e['end_s']):>7}  "
+                     f"{', '.join(e['reasons'])} (peak score {e['peak_score']:.0f})")
+    for a in data["alerts"]:
+        lines.append(f"  alert at {_clock(a['time_s'])}: {a['message']}")
+    return lines

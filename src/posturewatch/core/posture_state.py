@@ -37,7 +37,8 @@ IMPLAUSIBLE_RULES = (
 
 @dataclass(frozen=True)
 class PostureConfig:
-    onset_delay_s: float = 5.0  # poor posture must last this long to count (and alert)
+    onset_delay_s: float = 5.0  # poor posture must last this long to count as an episode
+    alert_after_s: float = 0.0  # ... and this long (at least onset_delay_s) to raise an alert
     cooldown_s: float = 300.0  # at most one posture alert per this many seconds
     smoothing_s: float = 1.0  # window of the moving median of deviations
     enter: float = 1.0  # smoothed deviation (in tolerances) where poor posture starts
@@ -47,7 +48,7 @@ class PostureConfig:
     stale_after_s: float = 60.0  # implausible deviations this long: suggest recalibrating
 
     def __post_init__(self) -> None:
-        for name in ("onset_delay_s", "cooldown_s", "smoothing_s", "recovery_s",
+        for name in ("onset_delay_s", "alert_after_s", "cooldown_s", "smoothing_s", "recovery_s",
                      "away_after_s", "stale_after_s"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -182,7 +183,8 @@ class PostureTracker:
         # Counting only poor time: three short glances in a row are not a slouch.
         if not run.confirmed and run.poor_s >= self.config.onset_delay_s:
             run.confirmed = True
-        if not run.confirmed or self.stale:
+        due = max(self.config.onset_delay_s, self.config.alert_after_s)
+        if not run.confirmed or self.stale or run.poor_s < due:
             return []
         if self._last_alert is not None and t - self._last_alert < self.config.cooldown_s:
             return []
