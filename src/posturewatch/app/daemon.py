@@ -123,10 +123,11 @@ class Daemon:
     def __init__(self, settings: Settings, feed, monitor: Monitor, notifier,
                  profile_note: str, profile_name: str = "",
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings, self.feed, self.monitor, self.notifier = settings, feed, monitor, notifier
         self.profile_note, self.profile_name = profile_note, profile_name
-        self.clock, self.wall = clock, wall
+        self.clock, self.wall, self.sleep = clock, wall, sleep
         self.paced = feed.live or settings.realtime
         self.server: ControlServer | None = None
         self.stopping = False
@@ -157,7 +158,7 @@ class Daemon:
         if self.server is not None:
             self.server.poll(timeout)
         elif timeout > 0:
-            time.sleep(timeout)
+            self.sleep(timeout)
 
     # --- the loop ---------------------------------------------------------------
     def run(self) -> int:
@@ -330,8 +331,8 @@ def build_monitor(settings: Settings, tracker) -> Monitor:
 def run(args: argparse.Namespace) -> int:
     effective = config_file.load(overrides(args), path=getattr(args, "config", None))
     settings = effective.settings
-    daemon_setup.log_to_file(args.verbose or args.debug)
     with ExitStack() as stack:
+        stack.enter_context(daemon_setup.log_to_file(args.verbose or args.debug))
         paths = runtime_paths()
         stack.enter_context(InstanceLock(paths.lock))
         tracker, profile_name, note = daemon_setup.posture_tracker(settings)

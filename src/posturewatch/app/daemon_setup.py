@@ -27,7 +27,8 @@ def say(text: str) -> None:
     print(f"posturewatch: {text}", file=sys.stderr, flush=True)
 
 
-def log_to_file(verbose: int) -> logging.Handler:
+@contextlib.contextmanager
+def log_to_file(verbose: int) -> Iterator[logging.Handler]:
     """Adds a rotating log in the user's state dir; the console keeps its own level."""
     state = user_dirs().state
     state.mkdir(parents=True, exist_ok=True)
@@ -41,8 +42,14 @@ def log_to_file(verbose: int) -> logging.Handler:
     level = logging.DEBUG if verbose else logging.INFO
     handler.setLevel(level)
     root.addHandler(handler)
+    old_level = root.level
     root.setLevel(min(root.level, level))
-    return handler
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()
 
 
 def posture_tracker(settings: Settings):
