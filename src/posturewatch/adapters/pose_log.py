@@ -88,7 +88,7 @@ def _bad(path: Path, line: int, why: str) -> BadPoseLog:
     return BadPoseLog(f"{path}:{line}: not a valid posturewatch pose log ({why})")
 
 
-def _parse_header(path: Path, text: str) -> tuple[PoseLogHeader, list[Part]]:
+def _parse_header(path: Path, text: bytes) -> tuple[PoseLogHeader, list[Part]]:
     try:
         head = json.loads(text)
         if head.get("format") != FORMAT:
@@ -115,7 +115,7 @@ def _marks(rows, parts: list[Part]) -> dict[Part, Landmark] | None:
     return {part: Landmark(*map(float, row)) for part, row in zip(parts, rows)}
 
 
-def _parse_pose(text: str, parts: list[Part]) -> TimedPose:
+def _parse_pose(text: bytes, parts: list[Part]) -> TimedPose:
     record = json.loads(text)
     landmarks = _marks(record["lm"], parts)
     if landmarks is None:
@@ -146,7 +146,9 @@ class PoseLogReader:
             raise InputNotFound(f"{self.path}: no such file" if not self.path.exists()
                                 else f"{self.path}: is not a file")
         try:
-            self.file: IO[str] = open(self.path, encoding="utf-8")
+            # Bytes, decoded line by line by json.loads: text that is not UTF-8
+            # is then a ValueError naming its line, wherever it is in the file.
+            self.file: IO[bytes] = open(self.path, "rb")
             first = self.file.readline()
         except (OSError, UnicodeDecodeError) as exc:
             raise BadPoseLog(f"{self.path}: cannot read the pose log ({exc})") from exc
