@@ -248,3 +248,48 @@ def test_preview_only_with_a_display():
 def test_brightness_of_bgr_frames():
     assert wz.brightness(np.zeros((8, 8, 3), np.uint8)) == 0
     assert wz.brightness(np.full((8, 8, 3), 200, np.uint8)) == pytest.approx(200, abs=0.5)
+
+
+class FakePreview:
+    """Records what the wizard would draw; the user closes it after `close_after` frames."""
+
+    def __init__(self, close_after: int | None = None) -> None:
+        self.shown, self.close_after, self.closed = [], close_after, False
+
+    def show(self, image, pose, title, lines, alerts, big) -> bool:
+        self.shown.append((title, tuple(lines), tuple(alerts), big))
+        return self.close_after is None or len(self.shown) < self.close_after
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_preview_gets_the_step_the_problems_and_the_countdown(tmp_path):
+    preview = FakePreview()
+    wizard, _ = fake_wizard(tmp_path, FakeSource(60, light=10), FakeEstimator(),
+                            framing_timeout_s=1.0, preview=preview)
+    with pytest.raises(ProfileError):
+        wizard.run()
+    assert preview.shown[0][0] == "Framing" and "it's too dark" in preview.shown[0][2][0]
+
+    preview = FakePreview()
+    wizard, _ = fake_wizard(tmp_path, FakeSource(60), FakeEstimator(), "n", "n", "y",
+                            preview=preview)
+    wizard.run()
+    recording = [s for s in preview.shown if s[0] == "Good posture - recording"]
+    assert [s[3] for s in recording][::5] == ["5", "4", "3", "2", "1"]
+    assert recording[0][1] == (wz.UPRIGHT.instruction,) and recording[0][2] == ()
+
+
+def test_closing_the_preview_stops_without_saving(tmp_path):
+    wizard, _ = fake_wizard(tmp_path, FakeSource(60), FakeEstimator(), preview=FakePreview(20))
+    with pytest.raises(KeyboardInterrupt):
+        wizard.run()
+    assert not (tmp_path / "me.json").exists()
+
+
+def test_no_preview_window_without_a_display_or_when_asked():
+    out = io.StringIO()
+    assert isinstance(wz.make_preview(True, out, {"DISPLAY": ":0"}), wz.NoPreview)
+    assert isinstance(wz.make_preview(False, out, {}), wz.NoPreview) or not wz.sys.platform.startswith("linux")
+    assert out.getvalue() == ""

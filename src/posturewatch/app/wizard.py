@@ -22,15 +22,14 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import Callable, Iterator, Protocol, Sequence, TextIO
 
 import numpy as np
 
 from ..adapters import profiles
-from ..core.features import VISIBLE
 from ..core.framing import FramingGate, FramingReport, check_framing
 from ..core.observation import Observation, observe
-from ..core.pose import Part, Pose, TimedPose
+from ..core.pose import Pose, TimedPose
 from ..core.scoring import RULES, rule_deviation
 from ..errors import CameraError, ProfileError, UsageError
 from ..ports import Frame, FrameSource, PoseEstimator
@@ -87,7 +86,7 @@ class Countdown:
     def update(self, t: float) -> tuple[str, float]:
         if self.start is None:
             self.start = t
-        elapsed = t - self.start
+        elapsed = t - self.start + 1e-9  # frame times are sums of 1/fps: round up
         if elapsed < self.ready_s:
             return "ready", self.ready_s - elapsed
         if elapsed < self.ready_s + self.record_s:
@@ -123,14 +122,6 @@ def brightness(image) -> float:
     if small.ndim == 2:
         return float(small.mean())
     return float((small[..., :3] @ np.array([0.114, 0.587, 0.299], dtype=np.float32)).mean())
-
-
-class NoPreview:
-    def show(self, seen: Seen, title: str, lines: Sequence[str], big: str | None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class Wizard:
@@ -175,7 +166,7 @@ class Wizard:
             seen = self._next()
             state = gate.update(seen.framing, seen.obs.t)
             problems = seen.framing.problems
-            self.preview.show(seen, "Framing", problems or ("Looks good - hold still",), None)
+            self._show(seen, "Framing", () if problems else ("Looks good - hold still",), None)
             if problems and problems != said:
                 self._say("  " + "; ".join(problems))
                 said = problems
@@ -220,9 +211,8 @@ class Wizard:
                 return None
             if phase == "record":
                 recorded.append(seen.obs)
-            big = f"{max(1, math.ceil(left - 1e-9))}"
-            self.preview.show(seen, f"{step.title} - {'recording' if phase == 'record' else 'get ready'}",
-                              (step.instruction, *seen.framing.problems), big)
+            self._show(seen, f"{step.title} - {'recording' if phase == 'record' else 'get ready'}",
+                       (step.instruction,), f"{max(1, math.ceil(left - 1e-9))}")
 
     def _maybe_save(self, profile: profiles.Profile) -> profiles.Profile | None:
         path = profiles.profile_path(self.output) if self.output else profiles.profile_path(self.name)
@@ -249,6 +239,11 @@ class Wizard:
         except StopIteration:
             raise CameraError(f"{self.source.info.path}: the video ended before calibration "
                               "finished") from None
+
+    def _show(self, seen: Seen, title: str, lines: Sequence[str], big: str | None) -> None:
+        if not self.preview.show(seen.frame.image, seen.obs.pose, title, lines,
+                                 seen.framing.problems, big):
+            raise KeyboardInterrupt  # the user closed the preview: stop, save nothing
 
     def _yes(self, prompt: str, default: bool) -> bool:
         while True:
@@ -300,17 +295,24 @@ def summary(profile: profiles.Profile, upright: Sequence[Observation]) -> str:
     return "\n".join(parts)
 
 
-# -- the preview window (OpenCV) ----------------------------------------------
+# -- the preview window ----------------------------------------------------------
 
-BONES = (
-    (Part.LEFT_SHOULDER, Part.RIGHT_SHOULDER), (Part.LEFT_SHOULDER, Part.LEFT_ELBOW),
-    (Part.LEFT_ELBOW, Part.LEFT_WRIST), (Part.RIGHT_SHOULDER, Part.RIGHT_ELBOW),
-    (Part.RIGHT_ELBOW, Part.RIGHT_WRIST), (Part.LEFT_SHOULDER, Part.LEFT_HIP),
-    (Part.RIGHT_SHOULDER, Part.RIGHT_HIP), (Part.LEFT_HIP, Part.RIGHT_HIP),
-    (Part.LEFT_EAR, Part.LEFT_EYE), (Part.LEFT_EYE, Part.NOSE), (Part.NOSE, Part.RIGHT_EYE),
-    (Part.RIGHT_EYE, Part.RIGHT_EAR), (Part.MOUTH_LEFT, Part.MOUTH_RIGHT),
-)
-WINDOW = "posturewatch calibration"
+class PreviewPort(Protocol):
+    """A window showing the camera picture; it lives in adapters/ (OpenCV)."""
+
+    def show(self, image, pose: Pose | None, title: str, lines: Sequence[str],
+             alerts: Sequence[str], big: str | None) -> bool:
+        """Draw one frame; False when the user closed the preview (Esc or q)."""
+
+    def close(self) -> None: ...
+
+
+class NoPreview:
+    def show(self, image, pose, title, lines, alerts, big) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 def has_display(env=os.environ, platform: str = sys.platform) -> bool:
@@ -319,62 +321,18 @@ def has_display(env=os.environ, platform: str = sys.platform) -> bool:
     return True
 
 
-class Preview:
-    """The camera picture with the skeleton, the step, problems and the countdown."""
-
-    def __init__(self, out: TextIO) -> None:
-        import cv2  # only when a window is wanted
-
-        self.cv2, self.out, self.failed = cv2, out, False
-
-    def show(self, seen: Seen, title: str, lines: Sequence[str], big: str | None) -> None:
-        if self.failed:
-            return
-        image = self._draw(seen, title, lines, big)
-        try:
-            self.cv2.imshow(WINDOW, image)
-            key = self.cv2.waitKey(1) & 0xFF
-        except self.cv2.error as exc:
-            self.failed = True
-            log.debug("preview window failed: %s", exc)
-            print("  (no preview window here; following along in the terminal)", file=self.out)
-            return
-        if key in (27, ord("q")):
-            raise KeyboardInterrupt
-
-    def _draw(self, seen: Seen, title: str, lines: Sequence[str], big: str | None):
-        cv2, image = self.cv2, seen.frame.image.copy()
-        pose = seen.obs.pose
-        if pose is not None:
-            _skeleton(cv2, image, pose)
-        cv2.putText(image, title, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
-        for i, line in enumerate(lines):
-            color = (0, 0, 255) if line in seen.framing.problems else (0, 255, 255)
-            cv2.putText(image, line, (10, 50 + 22 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1)
-        if big:
-            h, w = image.shape[:2]
-            cv2.putText(image, big, (w - 60, h - 20), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 255, 0), 3)
-        return image
-
-    def close(self) -> None:
-        try:
-            self.cv2.destroyWindow(WINDOW)
-            self.cv2.waitKey(1)
-        except self.cv2.error:
-            pass
-
-
-def _skeleton(cv2, image, pose: Pose) -> None:
-    def point(part: Part):
-        x, y = pose.pixel(part)
-        return int(round(x)), int(round(y))
-
-    seen = {p for p in Part if pose.visibility(p) >= VISIBLE}
-    for a, b in BONES:
-        if a in seen and b in seen:
-            cv2.line(image, point(a), point(b), (0, 200, 0), 2)
-    for part in seen:
-        cv2.circle(image, point(part), 3, (0, 255, 255), -1)
+def make_preview(no_preview: bool, out: TextIO, env=os.environ) -> PreviewPort:
+    """The OpenCV window, unless --no-preview, no display, or no window support."""
+    if no_preview or not has_display(env):
+        return NoPreview()
+    try:
+        from ..adapters.preview import PreviewWindow
+    except ImportError as exc:
+        log.debug("no preview window: %s", exc)
+        print("(no preview window in this build: follow along in the terminal)", file=out)
+        return NoPreview()
+    return PreviewWindow(on_failure=lambda: print(
+        "(the preview window cannot open here: follow along in the terminal)", file=out))
 
 
 # -- run_wizard: the composition root ----------------------------------------
@@ -385,20 +343,7 @@ def open_camera(spec: str, fps: float) -> FrameSource:
 
     if not is_live(spec) and Path(spec).is_file():
         return VideoFileSource(spec, fps=fps)
-    _quiet_opencv()
     return LiveSource(spec, fps=fps)
-
-
-def _quiet_opencv() -> None:
-    """OpenCV prints its own camera warnings to stderr; CameraError says it in one line."""
-    if log.isEnabledFor(logging.DEBUG):
-        return
-    import cv2
-
-    try:
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    except AttributeError:  # an OpenCV build without the utils module
-        pass
 
 
 def _interactive() -> bool:
@@ -433,7 +378,7 @@ def _run(args, source, name: str, out: TextIO, ask) -> profiles.Profile | None:
     from .model_cmd import DownloadProgress
 
     model = resolve_model(args.model, progress=DownloadProgress())
-    preview = Preview(out) if not args.no_preview and has_display() else NoPreview()
+    preview = make_preview(args.no_preview, out)
     try:
         with MediaPipePoseEstimator(model.path) as estimator:
             wizard = Wizard(source, estimator, name=name, model=model.variant, ask=ask, out=out,
