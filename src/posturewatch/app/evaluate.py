@@ -69,11 +69,12 @@ def evaluate_clip(clip: str, args, profile, config: PostureConfig) -> ClipScore:
         observations = [observe(p) for p in poses]
         labels = _labels_for(clip, poses, args.labels)
         end_s = observations[-1].t + poses.frame_step if observations else 0.0
+        name = Path(poses.header.source.path).stem  # a pose log is named after its video
     timeline = new_timeline(_baseline(clip, observations, labels, profile), config)
     for obs in observations:
         timeline.update(obs)
     timeline.finish(end_s)
-    return score_clip(Path(clip).stem, timeline.times, timeline.states, labels,
+    return score_clip(name, timeline.times, timeline.states, labels,
                       timeline.episodes, timeline.alerts)
 
 

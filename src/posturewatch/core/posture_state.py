@@ -120,8 +120,9 @@ class PostureTracker:
             return self._nobody(t)
         self._last_seen = t
         devs = deviations(obs.features, self.baseline)
-        if not any(r in devs for r in POOR_REASONS):
-            self.state = "uncertain"  # too little seen to judge: never an alert
+        if "head_drop" not in devs:
+            # Without head and shoulders there is no judging a slouch: never an alert.
+            self.state = "uncertain"
             return []
         self._smooth(t, devs)
         self.score = score_from(self._smoothed)

@@ -1,0 +1,150 @@
+"""The posture state machine, driven by explicit timestamps (no clock)."""
+
+import pytest
+
+from posturewatch.core.baseline import Baseline, FeatureBaseline
+from posturewatch.core.events import CalibrationStale, PostureAlert, PostureRecovered
+from posturewatch.core.features import PostureFeatures
+from posturewatch.core.observation import Observation
+from posturewatch.core.posture_state import PostureConfig, PostureTracker
+
+BASE = Baseline({
+    "head_drop_ear": FeatureBaseline(0.60, 0.005, 50),
+    "head_drop_nose": FeatureBaseline(0.55, 0.005, 50),
+    "shoulder_width": FeatureBaseline(0.35, 0.002, 50),
+    "face_width": FeatureBaseline(0.13, 0.001, 50),
+    "shoulder_tilt_deg": FeatureBaseline(1.0, 0.3, 50),
+    "head_pitch": FeatureBaseline(0.05, 0.005, 50),
+}, 50)
+
+GOOD = PostureFeatures(head_drop_ear=0.60, head_drop_nose=0.55, shoulder_width=0.35,
+                       face_width=0.13, shoulder_tilt_deg=1.0, head_pitch=0.05)
+SLOUCH = PostureFeatures(head_drop_ear=0.48, head_drop_nose=0.42, shoulder_width=0.35,
+                         face_width=0.13, shoulder_tilt_deg=1.0, head_pitch=0.12)
+GLANCE = PostureFeatures(head_drop_ear=0.55, head_drop_nose=0.40, shoulder_width=0.35,
+                         face_width=0.13, shoulder_tilt_deg=1.0, head_pitch=0.30)
+CAMERA_MOVED = PostureFeatures(head_drop_ear=0.80, head_drop_nose=0.75, shoulder_width=0.35,
+                               face_width=0.13, shoulder_tilt_deg=1.0, head_pitch=0.05)
+PHANTOM = PostureFeatures(head_drop_ear=0.2, head_drop_nose=0.2, shoulder_width=0.10,
+                          face_width=0.03, shoulder_tilt_deg=1.0, head_pitch=0.05)
+BLIND = PostureFeatures(face_width=0.13)  # only the face: nothing to judge posture by
+NOBODY = None
+FPS = 5
+
+
+def run(script, config=PostureConfig(), fps=FPS):
+    """script: [(seconds, features or None)]; returns (tracker, events, states by time)."""
+    tracker, events, states, t = PostureTracker(BASE, config), [], [], 0.0
+    for duration, features in script:
+        for _ in range(round(duration * fps)):
+            obs = Observation(t, None, features is not None, features)
+            events += tracker.update(obs)
+            states.append((round(t, 2), tracker.state))
+            t += 1 / fps
+    return tracker, events, dict(states)
+
+
+def alerts(events):
+    return [e for e in events if isinstance(e, PostureAlert)]
+
+
+def test_sitting_well_says_nothing():
+    tracker, events, states = run([(60, GOOD)])
+    assert events == [] and tracker.episodes == []
+    assert set(states.values()) == {"good"}
+    assert tracker.score.total < 10
+
+
+def test_a_held_slouch_alerts_after_the_onset_delay_and_episode_starts_when_it_began():
+    tracker, events, states = run([(10, GOOD), (20, SLOUCH), (10, GOOD)])
+    (alert,) = alerts(events)
+    assert alert.reasons[0] == "head_drop"
+    assert 15.0 <= alert.t <= 16.5  # 10 s + 5 s onset delay (+ the smoothing window)
+    assert 10.0 <= alert.started_s <= 11.0
+    (episode,) = tracker.episodes
+    assert 10.0 <= episode.start_s <= 11.0 and 30.0 <= episode.end_s <= 31.5
+    assert states[20.0] == "poor" and states[39.8] == "good"
+    assert any(isinstance(e, PostureRecovered) for e in events)
+
+
+def test_a_glance_is_not_a_slouch():
+    tracker, events, states = run([(10, GOOD), (2.5, GLANCE), (10, GOOD)])
+    assert events == [] and tracker.episodes == []
+    assert states[11.6] == "looking_down"
+
+
+def test_glances_in_a_row_do_not_add_up_past_the_onset_delay():
+    script = [(5, GOOD)] + [(1.4, GLANCE), (1.0, GOOD)] * 3 + [(10, GOOD)]
+    tracker, events, _ = run(script)
+    assert tracker.episodes == [] and alerts(events) == []
+
+
+def test_a_short_good_moment_does_not_end_an_episode_but_a_longer_one_does():
+    brief = [(10, GOOD), (10, SLOUCH), (1.0, GOOD), (10, SLOUCH), (10, GOOD)]
+    tracker, _, _ = run(brief)
+    assert len(tracker.episodes) == 1
+    longer = [(10, GOOD), (10, SLOUCH), (4.0, GOOD), (10, SLOUCH), (10, GOOD)]
+    tracker, _, _ = run(longer)
+    assert len(tracker.episodes) == 2
+
+
+@pytest.mark.parametrize("config, expected", [
+    (PostureConfig(cooldown_s=300), [15.0, 315.0, 615.0]),
+    (PostureConfig(cooldown_s=600), [15.0, 615.0]),
+])
+def test_cooldown_spaces_alerts_and_they_escalate(config, expected):
+    _, events, _ = run([(10, GOOD), (700, SLOUCH)], config, fps=1)
+    got = alerts(events)
+    assert [round(a.t) for a in got] == [round(x) for x in expected]
+    assert [a.repeat for a in got] == list(range(len(expected)))
+
+
+def test_alert_after_can_be_longer_than_the_onset_delay():
+    config = PostureConfig(onset_delay_s=5, alert_after_s=30)
+    tracker, events, states = run([(10, GOOD), (40, SLOUCH)], config)
+    assert states[20.0] == "poor"  # the episode counts from the onset delay ...
+    (alert,) = alerts(events)
+    assert 40.0 <= alert.t <= 41.5  # ... the notification waits for alert_after
+
+
+def test_hysteresis_keeps_a_wavering_slouch_as_one_episode():
+    wavering = PostureFeatures(head_drop_ear=0.60 - 0.8 * 0.04, head_drop_nose=0.55 - 0.8 * 0.05,
+                               shoulder_width=0.35, face_width=0.13, shoulder_tilt_deg=1.0,
+                               head_pitch=0.05)  # 0.8 tolerances: below enter, above exit
+    tracker, _, _ = run([(10, GOOD), (10, SLOUCH), (20, wavering), (10, GOOD)])
+    (episode,) = tracker.episodes
+    assert episode.end_s >= 39.5
+    tracker, _, _ = run([(10, GOOD), (30, wavering), (10, GOOD)])
+    assert tracker.episodes == []  # never crossed `enter`
+
+
+def test_leaving_ends_the_episode_at_the_last_sighting_and_brief_misses_are_held():
+    tracker, events, states = run([(10, GOOD), (10, SLOUCH), (1.0, NOBODY), (5, SLOUCH), (10, NOBODY)])
+    assert states[20.4] == "poor"  # one second unseen is held
+    assert states[30.0] == "away"
+    (episode,) = tracker.episodes
+    assert 25.5 <= episode.end_s <= 26.0
+
+
+def test_too_little_seen_is_uncertain_and_never_alerts():
+    tracker, events, states = run([(10, GOOD), (60, BLIND)])
+    assert events == [] and states[30.0] == "uncertain"
+
+
+def test_a_phantom_pose_in_an_empty_room_counts_as_away():
+    tracker, events, states = run([(10, GOOD), (30, PHANTOM)])
+    assert events == [] and states[30.0] == "away"
+
+
+def test_a_moved_camera_suggests_recalibrating_instead_of_alerting():
+    tracker, events, _ = run([(10, GOOD), (90, CAMERA_MOVED)], PostureConfig(stale_after_s=60))
+    (stale,) = [e for e in events if isinstance(e, CalibrationStale)]
+    assert 70.0 <= stale.t <= 71.0 and alerts(events) == []
+    assert tracker.stale
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="onset_delay_s"):
+        PostureConfig(onset_delay_s=-1)
+    with pytest.raises(ValueError, match="exit"):
+        PostureConfig(enter=1.0, exit=1.5)
