@@ -45,6 +45,7 @@ LOST_S = 1.5  # nobody in view this long during a recording: start the step agai
 MAX_RESTARTS = 2  # ... at most this often, then give up with a clear message
 GOOD_SHARE = 0.9  # frames with the user in view, for a "good" calibration
 FAIR_SHARE = 0.6
+SAY_EVERY_S = 1.0  # framing problems are printed at most this often
 
 
 @dataclass(frozen=True)
@@ -161,15 +162,16 @@ class Wizard:
 
     def _check_framing(self) -> None:
         self._say("First, let's check that I can see you well.")
-        gate, said = FramingGate(**self.gate_args), None
+        gate, said, said_at = FramingGate(**self.gate_args), None, None
         while True:
             seen = self._next()
-            state = gate.update(seen.framing, seen.obs.t)
-            problems = seen.framing.problems
+            t, problems = seen.obs.t, seen.framing.problems
+            state = gate.update(seen.framing, t)
             self._show(seen, "Framing", () if problems else ("Looks good - hold still",), None)
-            if problems and problems != said:
+            # Say what changed, but a flickering landmark must not flood the terminal.
+            if problems and problems != said and (said_at is None or t - said_at >= SAY_EVERY_S):
                 self._say("  " + "; ".join(problems))
-                said = problems
+                said, said_at = problems, t
             if state == "ok":
                 self._say("  framing OK: I can see your face and both shoulders.")
                 return
