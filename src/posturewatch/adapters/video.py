@@ -51,6 +51,8 @@ def quiet_ffmpeg() -> None:
     """
     if not log.isEnabledFor(logging.DEBUG):
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+        # ... and OpenCV's own "[WARN] can't open camera by index" lines.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 def downscale(image, max_width: int):

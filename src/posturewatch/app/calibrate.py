@@ -52,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--yes", action="store_true", help="wizard: save without asking")
     parser.add_argument("--model", metavar="SPEC", help="lite, full or heavy, or a .task file")
     parser.add_argument("--fps", type=non_negative, default=None, metavar="N",
-                        help="frames analysed per second (default: 5)")
+                        help="frames analysed per second (default: 5 from a video, 10 in the wizard)")
     parser.add_argument("--json", action="store_true", help="print the saved profile as JSON")
     parser.set_defaults(run=run)
     _add_profiles_parser(subparsers)
