@@ -84,3 +84,14 @@ def test_evaluate_reports_per_clip_and_overall(capsys):
 def test_evaluate_needs_a_profile_for_a_clip_that_does_not_open_upright(capsys):
     assert main(["evaluate", str(clips.pose_log("real_rear_man_lens_covered"))]) == 7
     assert "give --profile" in capsys.readouterr().err
+
+
+def test_the_example_profiles_in_calibration_are_valid_and_catch_the_slouch(capsys):
+    examples = sorted((clips.REPO / "calibration").glob("*.json"))
+    assert len(examples) >= 20
+    for path in examples:
+        assert profiles.read_profile(path).baseline.get("head_drop_ear") is not None, path
+    mixed = str(clips.REPO / "calibration" / f"{CLIP}.json")
+    assert main(["analyze", str(clips.pose_log(CLIP)), "--calibration", mixed, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert any("head_drop" in e["reasons"] for e in report["episodes"])
