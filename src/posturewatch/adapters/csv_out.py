@@ -18,6 +18,8 @@ class ObservationCsv:
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self.extra = extra_columns
+        if self.path.is_dir():  # found now, not by the rename after the whole analysis
+            raise OutputError(f"{self.path}: is a directory; give a file name for the CSV file")
         try:
             self.file = open(self.tmp, "w", newline="", encoding="utf-8")
         except OSError as exc:
@@ -35,7 +37,11 @@ class ObservationCsv:
 
     def __exit__(self, exc_type, *rest) -> None:
         self.file.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
+        if exc_type is not None:
             self.tmp.unlink(missing_ok=True)
+            return
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.tmp.unlink(missing_ok=True)
+            raise OutputError(f"{self.path}: cannot write the CSV file ({exc.strerror})") from exc

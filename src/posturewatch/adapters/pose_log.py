@@ -60,6 +60,8 @@ class PoseLogWriter:
     def __init__(self, path: str | Path, header: PoseLogHeader) -> None:
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".tmp")
+        if self.path.is_dir():  # found now, not by the rename after the whole session
+            raise OutputError(f"{self.path}: is a directory; give a file name for the pose log")
         try:
             self.file: IO[str] = open(self.tmp, "w", encoding="utf-8")
         except OSError as exc:
@@ -71,7 +73,11 @@ class PoseLogWriter:
 
     def close(self) -> None:
         self.file.close()
-        os.replace(self.tmp, self.path)
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.tmp.unlink(missing_ok=True)
+            raise OutputError(f"{self.path}: cannot write the pose log ({exc.strerror})") from exc
 
     def abort(self) -> None:
         self.file.close()
