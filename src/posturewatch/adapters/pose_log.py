@@ -156,8 +156,10 @@ class PoseLogReader:
             # is then a ValueError naming its line, wherever it is in the file.
             self.file: IO[bytes] = open(self.path, "rb")
             first = self.file.readline()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadPoseLog(f"{self.path}: cannot read the pose log ({exc})") from exc
+        except PermissionError as exc:
+            raise InputNotFound(f"{self.path}: permission denied") from exc
+        except OSError as exc:
+            raise InputNotFound(f"{self.path}: cannot read the pose log ({exc.strerror or exc})") from exc
         self.header, self.parts = _parse_header(self.path, first)
 
     def __iter__(self) -> Iterator[TimedPose]:
