@@ -92,7 +92,11 @@ class VideoFeed:
             self.cap.release()
             self.cap = None
 
-    close = release
+    def close(self) -> None:
+        # Close the landmarker here: left to the garbage collector, MediaPipe's
+        # own __del__ can deadlock the process.
+        self.release()
+        self.estimator.close()
 
 
 class CameraFeed:
@@ -136,7 +140,9 @@ class CameraFeed:
             self.cap = None
             log.info("camera %s released", self.spec)
 
-    close = release
+    def close(self) -> None:
+        self.release()
+        self.estimator.close()  # see VideoFeed.close
 
 
 class PoseLogFeed:
