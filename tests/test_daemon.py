@@ -1,0 +1,329 @@
+"""The daemon end to end: recordings, the control socket, and the faults it survives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import clips
+import numpy as np
+import pytest
+from daemon_support import LONG_CLIP, UPRIGHT_CLIP
+
+from posturewatch.adapters.control import runtime_paths, send_command
+from posturewatch.adapters.pacing import CameraFeed
+from posturewatch.app import cli
+from posturewatch.app.daemon import Daemon, build_monitor
+from posturewatch.core.pose import Landmark, Part, Pose
+from posturewatch.core.settings import Settings
+from posturewatch.errors import DaemonError
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def status_or_none():
+    try:
+        return send_command(runtime_paths().socket, "status")
+    except DaemonError:
+        return None
+
+
+def spawn_run(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "posturewatch", "run", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+# --- recordings --------------------------------------------------------------
+
+@pytest.mark.video
+def test_run_on_a_video_file_ends_with_exit_0_and_a_summary(capsys, monkeypatch):
+    for key in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):  # no notification server at all
+        monkeypatch.delenv(key, raising=False)
+    code = cli.main(["run", "--source", str(clips.video("render_m1_upright_steady")),
+                     "--break-after", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "no calibration profile" in err  # break reminders only, and it says so
+    assert "posturewatch: Time for a break: You have been sitting for 1 minute" in err  # console
+    log = (runtime_paths().lock.parent.parent / "state" / "posturewatch.log").read_text()
+    assert "daily summary: seated" in log and "breaks taken 0" in log
+
+
+def test_a_pose_log_replays_through_the_same_monitor(capsys):
+    assert cli.main(["run", "--source", str(clips.pose_log(UPRIGHT_CLIP)),
+                     "--break-after", "0.5"]) == 0
+    assert "Time for a break" in capsys.readouterr().err
+    assert not runtime_paths().socket.exists() and not runtime_paths().lock.exists()
+
+
+# --- control -----------------------------------------------------------------
+
+def test_start_status_pause_resume_snooze_break_stop(capsys):
+    log = str(clips.pose_log(LONG_CLIP))
+    assert cli.main(["start", "--source", log, "--realtime", "--break-after", "20"]) == 0
+    assert "started in the background" in capsys.readouterr().out
+    try:
+        assert cli.main(["start", "--source", log]) == 10
+        assert "already running" in capsys.readouterr().err
+        assert cli.main(["status", "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["camera"] == "ok" and status["source"] == log
+        assert status["next_break_min"] <= 20 and status["notifier"]
+        assert status["posture_alerts"] is False and "calibrate" in status["profile_note"]
+        assert cli.main(["pause", "10m"]) == 0
+        assert "paused until" in capsys.readouterr().out
+        wait_for(lambda: status_or_none()["camera"] == "released")
+        assert status_or_none()["state"] == "paused"
+        assert cli.main(["resume"]) == 0
+        wait_for(lambda: status_or_none()["camera"] == "ok")
+        assert cli.main(["snooze", "90s"]) == 0
+        assert status_or_none()["snoozed_until"]
+        assert cli.main(["break"]) == 0
+        assert status_or_none()["seated_min"] < 0.1
+        assert cli.main(["status"]) == 0
+        text = capsys.readouterr().out
+        assert "time seated:" in text and "notifications:" in text and "profile:" in text
+    finally:
+        stopped = cli.main(["stop"])
+    assert stopped == 0
+    wait_for(lambda: not runtime_paths().lock.exists())
+    assert not runtime_paths().socket.exists()
+    assert cli.main(["status"]) == 10
+    assert "not running" in capsys.readouterr().err
+
+
+def test_socket_and_lock_are_private():
+    proc = spawn_run("--source", str(clips.pose_log(LONG_CLIP)), "--realtime")
+    try:
+        wait_for(status_or_none)
+        paths = runtime_paths()
+        assert oct(paths.socket.stat().st_mode & 0o777) == "0o600"
+        assert oct(paths.lock.stat().st_mode & 0o777) == "0o600"
+        assert oct(paths.socket.parent.stat().st_mode & 0o777) == "0o700"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_cleanly_with_exit_0(sig):
+    proc = spawn_run("--source", str(clips.pose_log(LONG_CLIP)), "--realtime")
+    wait_for(status_or_none)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert not runtime_paths().socket.exists() and not runtime_paths().lock.exists()
+
+
+def test_a_stale_socket_from_a_crash_is_replaced():
+    paths = runtime_paths()
+    paths.socket.parent.mkdir(mode=0o700, parents=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+        dead.bind(str(paths.socket))  # bound, never listening: what a crash leaves
+    paths.lock.write_text("999999\n")
+    assert cli.main(["run", "--source", str(clips.pose_log(UPRIGHT_CLIP))]) == 0
+    assert not paths.socket.exists()
+
+
+def test_a_second_daemon_is_refused_while_one_runs(capsys):
+    proc = spawn_run("--source", str(clips.pose_log(LONG_CLIP)), "--realtime")
+    try:
+        wait_for(status_or_none)
+        assert cli.main(["run", "--source", str(clips.pose_log(UPRIGHT_CLIP))]) == 10
+        assert f"already running (pid {proc.pid})" in capsys.readouterr().err
+        assert status_or_none()  # the live one still answers
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+
+
+# --- configuration -------------------------------------------------------------
+
+def config_file():
+    from posturewatch.adapters.config import config_path
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_a_malformed_config_is_an_error_naming_the_line_and_is_left_alone(capsys):
+    path = config_file()
+    text = "fps = 1\nbreak_after = = 20\n"
+    path.write_text(text)
+    assert cli.main(["run", "--source", str(clips.pose_log(UPRIGHT_CLIP))]) == 9
+    err = capsys.readouterr().err
+    assert err.startswith("posturewatch: error: ") and "line 2" in err and str(path) in err
+    assert path.read_text() == text
+
+
+def test_a_bad_value_names_the_key_and_its_line(capsys):
+    path = config_file()
+    path.write_text("# mine\nbreak_after = \"soon\"\n")
+    assert cli.main(["config", "show"]) == 9
+    err = capsys.readouterr().err
+    assert f"{path}:2: break_after: expected a number" in err
+
+
+def test_config_show_says_where_each_value_came_from(capsys):
+    path = config_file()
+    path.write_text("break_after = 45\ncooldown = 600\n")
+    assert cli.main(["config", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["settings"]
+    assert shown["break_after"] == {"value": 45.0, "from": f"{path}:1"}
+    assert shown["cooldown"] == {"value": 600.0, "from": f"{path}:2"}
+    assert shown["fps"] == {"value": 1.0, "from": "default"}
+
+
+# --- cameras -------------------------------------------------------------------
+
+def test_a_missing_camera_at_start_is_a_clear_error(capsys):
+    assert cli.main(["run", "--source", "/dev/video97"]) == 8
+    err = capsys.readouterr().err
+    assert "cannot open camera or stream '/dev/video97'" in err
+    assert not runtime_paths().socket.exists()
+
+
+class FakeCapture:
+    """A camera that a script of "fail"/"ok" opens and frame counts drives."""
+
+    def __init__(self, script: list) -> None:
+        self.script, self.opened, self.released, self.frames_left = script, False, 0, 0
+
+    def __call__(self, spec):
+        step = self.script.pop(0)
+        self.opened = step != "fail"
+        self.frames_left = 0 if step == "fail" else step
+        return self
+
+    def isOpened(self):
+        return self.opened
+
+    def grab(self):
+        return self.frames_left > 0
+
+    def read(self):
+        if self.frames_left <= 0:
+            return False, None
+        self.frames_left -= 1
+        return True, np.zeros((48, 64, 3), np.uint8)
+
+    def release(self):
+        self.opened, self.released = False, self.released + 1
+
+
+def person() -> Pose:
+    marks = {part: Landmark(0.5, 0.5, 0.0, 1.0) for part in Part}
+    return Pose(64, 48, marks)
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.t += seconds
+
+
+def test_camera_missing_then_lost_then_back_with_backoff(caplog):
+    clock, capture = FakeClock(), FakeCapture(["fail", "fail", 3, "fail", 50])
+    camera_states = []
+
+    class Estimator:
+        calls = 0
+
+        def estimate(self, frame):
+            Estimator.calls += 1
+            if Estimator.calls == 6:
+                daemon.stopping = True
+            return person()
+
+    def sleep(seconds):
+        camera_states.append(daemon.status(clock())["camera"])
+        clock.sleep(seconds)
+
+    settings = Settings(source="0", retry_camera=True)
+    feed = CameraFeed("0", Estimator(), capture=capture, clock=clock)
+    daemon = Daemon(settings, feed, build_monitor(settings, None),
+                    type("N", (), {"notify": lambda self, t, b: True})(), "",
+                    clock=clock, sleep=sleep)
+    assert daemon.run() == 0
+    assert Estimator.calls == 6 and capture.script == []
+    assert daemon.health.camera == "ok"
+    warnings = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert [w.rsplit("retrying in ", 1)[1] for w in warnings] == ["1 s", "2 s", "1 s", "2 s"]
+    assert "stopped delivering frames" in warnings[2]  # lost mid-run, after 3 frames
+    assert "retrying in 1 s" in camera_states and "retrying in 2 s" in camera_states  # status
+    assert capture.released >= 3
+
+
+def test_pause_releases_the_camera_and_resume_reopens_it():
+    clock, capture = FakeClock(), FakeCapture([100, 100])
+    released_during_pause = []
+
+    class Estimator:
+        calls = 0
+
+        def estimate(self, frame):
+            Estimator.calls += 1
+            if Estimator.calls == 2:
+                daemon.handle("pause", {"seconds": 60})
+            if Estimator.calls == 3:
+                released_during_pause.append(capture.released)
+                daemon.stopping = True
+            return person()
+
+    settings = Settings(source="0")
+    feed = CameraFeed("0", Estimator(), capture=capture, clock=clock)
+    daemon = Daemon(settings, feed, build_monitor(settings, None),
+                    type("N", (), {"notify": lambda self, t, b: True})(), "",
+                    clock=clock, sleep=clock.sleep)
+    assert daemon.run() == 0
+    assert released_during_pause == [1]  # released while paused, opened again after
+    assert clock.t >= 1060.0
+
+
+def test_a_missing_notification_server_never_stops_monitoring():
+    class Broken:
+        active = ""
+
+        def notify(self, title, body):
+            raise RuntimeError("no server")
+
+    settings = Settings(source="x.jsonl", break_after=0.1)
+    feed = type("Feed", (), {"live": False, "release": lambda self: None,
+                             "ts": iter(range(0, 30)),
+                             "next": lambda self, due: __import__(
+                                 "posturewatch.core.pose", fromlist=["TimedPose"]).TimedPose(
+                                 max(due, 0.0), person()) if due < 30 else None})()
+    daemon = Daemon(settings, feed, build_monitor(settings, None), Broken(), "")
+    assert daemon.run() == 0
+    assert daemon.health.last_notification.startswith("Time for a break")
+
+
+def test_no_frame_is_written_to_disk(tmp_path):
+    before = set(p for p in tmp_path.rglob("*"))
+    assert cli.main(["run", "--source", str(clips.video("render_m1_upright_steady"))]) == 0
+    new = [p for p in tmp_path.rglob("*") if p not in before and p.is_file()]
+    assert all(p.suffix in (".log", ".lock", ".sock", "") or p.name.endswith(".log")
+               for p in new), new
+    assert not [p for p in new if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".mp4", ".avi")]
+
+
+def test_os_is_posix():
+    assert os.name == "posix"
