@@ -58,7 +58,7 @@ def read_file(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def key_line(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    pattern = re.compile(rf"^\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])")
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.match(line):
             return number
