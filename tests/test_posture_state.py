@@ -2,20 +2,13 @@
 
 import pytest
 
-from posturewatch.core.baseline import Baseline, FeatureBaseline
 from posturewatch.core.events import CalibrationStale, PostureAlert, PostureRecovered
 from posturewatch.core.features import PostureFeatures
 from posturewatch.core.observation import Observation
 from posturewatch.core.posture_state import PostureConfig, PostureTracker
+from test_scoring import CALM
 
-BASE = Baseline({
-    "head_drop_ear": FeatureBaseline(0.60, 0.005, 50),
-    "head_drop_nose": FeatureBaseline(0.55, 0.005, 50),
-    "shoulder_width": FeatureBaseline(0.35, 0.002, 50),
-    "face_width": FeatureBaseline(0.13, 0.001, 50),
-    "shoulder_tilt_deg": FeatureBaseline(1.0, 0.3, 50),
-    "head_pitch": FeatureBaseline(0.05, 0.005, 50),
-}, 50)
+BASE = CALM  # the same calm user the scoring tests use
 
 GOOD = PostureFeatures(head_drop_ear=0.60, head_drop_nose=0.55, shoulder_width=0.35,
                        face_width=0.13, shoulder_tilt_deg=1.0, head_pitch=0.05)
