@@ -54,20 +54,36 @@ print(n, "frames estimated", file=sys.stderr)
 
 def measure(argv: list[str], seconds: float, env: dict, stop_with_signal: bool) -> tuple[float, float]:
     started = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if stop_with_signal:
-        try:
-            proc.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        peak = 0.0  # VmHWM of the exec'd child: ru_maxrss would count the parent at fork
+        deadline = time.monotonic() + seconds
+        while proc.poll() is None and time.monotonic() < deadline:
+            peak = max(peak, vm_hwm_mb(proc.pid))
+            time.sleep(1.0)
+        if stop_with_signal and proc.poll() is None:
+            peak = max(peak, vm_hwm_mb(proc.pid))
             proc.send_signal(signal.SIGTERM)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - started
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage; no race with Popen
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+        errors.seek(0)
+        err = errors.read()
     if proc.returncode != 0:
         sys.exit(f"benchmark run failed ({proc.returncode}): {err.strip()[-500:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    return 100.0 * cpu / wall, usage.ru_maxrss / 1024.0  # ru_maxrss: KiB on Linux
+    return 100.0 * cpu / wall, peak
+
+
+def vm_hwm_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def looped_clip(clip: Path, seconds: float, tmp: Path) -> Path:
@@ -84,7 +100,7 @@ def looped_clip(clip: Path, seconds: float, tmp: Path) -> Path:
     cap.release()
     out = tmp / "looped.avi"  # in a temp dir outside the repo, removed at the end
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
-    total = int(seconds * fps) + int(fps)
+    total = int(seconds * fps) + int(10 * fps)  # outlasts the run: SIGTERM ends it
     for i in range(total):
         writer.write(frames[i % len(frames)])
     writer.release()
