@@ -84,8 +84,9 @@ def _timeline(args: argparse.Namespace) -> Timeline | None:
         return None
     profile = profiles.load_profile(args.calibration or args.profile)
     settings = config.load().settings
-    return new_timeline(profile.baseline, PostureConfig(alert_after_s=settings.alert_after_s,
-                                                        cooldown_s=settings.cooldown))
+    onset = min(PostureConfig.onset_delay_s, settings.alert_after_s)
+    return new_timeline(profile.baseline, PostureConfig(
+        onset_delay_s=onset, alert_after_s=settings.alert_after_s, cooldown_s=settings.cooldown))
 
 
 def _csv_extra(timeline: Timeline | None) -> tuple:

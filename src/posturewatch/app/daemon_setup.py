@@ -67,7 +67,11 @@ def posture_tracker(settings: Settings):
             raise  # the user named a profile: not finding it is an error
         log.debug("no default profile: %s", exc)
         return None, "", NO_PROFILE
-    config = PostureConfig(onset_delay_s=settings.alert_after, cooldown_s=settings.cooldown)
+    # Episodes count from the usual onset delay; the notification waits for alert_after
+    # (and a user's shorter alert_after shortens the onset too).
+    onset = min(PostureConfig.onset_delay_s, settings.alert_after)
+    config = PostureConfig(onset_delay_s=onset, alert_after_s=settings.alert_after,
+                           cooldown_s=settings.cooldown)
     return PostureTracker(profile.baseline, config), profile.name, ""
 
 
