@@ -12,7 +12,7 @@ import clips
 import numpy as np
 import pytest
 
-from posturewatch.adapters.video import (FrameSampler, LiveSource, VideoFileSource, downscale,
+from posturewatch.adapters.video import (DEFAULT_MAX_WIDTH, FrameSampler, LiveSource, VideoFileSource, downscale,
                                          is_live, open_source)
 from posturewatch.errors import BadVideo, CameraError, InputNotFound
 
@@ -124,15 +124,16 @@ def test_start_past_the_end_gives_no_frames():
     assert frames_of(VideoFileSource(clips.video(STEADY), start=20.0)) == []
 
 
-def test_large_frames_are_downscaled_to_640_wide_keeping_the_aspect():
-    source = VideoFileSource(clips.video(LARGE), fps=5, end=0.5)
+def test_frames_wider_than_max_width_are_downscaled_keeping_the_aspect():
+    source = VideoFileSource(clips.video(LARGE), fps=5, end=0.5, max_width=640)
     frames = frames_of(source)
     assert source.info.width == 950  # info keeps the file's own size
     assert frames[0].image.shape == (round(810 * 640 / 950), 640, 3)
 
 
-def test_max_width_zero_keeps_the_original_size():
-    frames = frames_of(VideoFileSource(clips.video(LARGE), fps=5, end=0.2, max_width=0))
+@pytest.mark.parametrize("max_width", [0, DEFAULT_MAX_WIDTH])
+def test_max_width_zero_or_the_default_keeps_a_950_wide_video_as_it_is(max_width):
+    frames = frames_of(VideoFileSource(clips.video(LARGE), fps=5, end=0.2, max_width=max_width))
     assert frames[0].image.shape == (810, 950, 3)
 
 
@@ -226,8 +227,8 @@ def test_live_frames_are_stamped_by_the_clock_and_sampled():
 
 
 def test_live_frames_are_downscaled():
-    source = LiveSource("0", clock=ticking(0.1), capture=FakeCapture(frames=1, size=(720, 1280)))
-    assert next(iter(source)).image.shape == (360, 640, 3)
+    source = LiveSource("0", clock=ticking(0.1), capture=FakeCapture(frames=1, size=(1440, 2560)))
+    assert next(iter(source)).image.shape == (720, DEFAULT_MAX_WIDTH, 3)
 
 
 def test_a_video_file_as_the_stream_uses_the_clock_then_ends_as_a_camera_error():

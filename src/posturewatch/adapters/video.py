@@ -21,7 +21,9 @@ from ..ports import Frame, SourceInfo
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_WIDTH = 640  # the pose model sees 256x256; larger frames only cost conversion
+# The pose model resizes every frame to 256x256 itself, so shrinking first saves
+# little; only very large frames (a 4K camera) are worth a cheap linear resize.
+DEFAULT_MAX_WIDTH = 1280
 
 
 class FrameSampler:
@@ -60,7 +62,8 @@ def downscale(image, max_width: int):
     if max_width <= 0 or width <= max_width:
         return image
     scale = max_width / width
-    return cv2.resize(image, (max_width, round(height * scale)), interpolation=cv2.INTER_AREA)
+    # INTER_AREA looks better but costs 3-4 ms a frame at odd scales (benchmarks/README.md).
+    return cv2.resize(image, (max_width, round(height * scale)), interpolation=cv2.INTER_LINEAR)
 
 
 def check_readable_file(path: Path) -> None:
