@@ -1,10 +1,11 @@
 """Posture over time: good / poor / looking_down / away / uncertain.
 
 Per-frame scores are noisy and people move, so the tracker smooths each
-reason's deviation (an exponential average with a time constant, so uneven
-frame rates behave the same), uses hysteresis (poor starts at `enter`, ends
-below `exit`), and only confirms poor posture that lasts `onset_delay_s`: a
-glance at the keyboard is over long before that. An episode starts when the
+reason's deviation (a moving median over `smoothing_s` of the observations'
+own times, so uneven frame rates behave the same), uses hysteresis (poor
+starts at `enter`, ends below `exit`), and only confirms poor posture once
+`onset_delay_s` of it has been seen, counting only poor time: a glance at the
+keyboard is over long before that. An episode starts when the
 poor posture began, not when it was confirmed. Alerts repeat at most once per
 `cooldown_s`. Everything is driven by the observations' own times.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from .baseline import Baseline
 from .events import CalibrationStale, Event, PostureAlert, PostureRecovered
 from .observation import Observation
-from .scoring import POOR_REASONS, PostureScore, Rule, deviations, rule_deviation, score_from
+from .scoring import POOR_REASONS, RULES, PostureScore, deviations, rule_deviation, score_from
 
 STATES = ("good", "poor", "looking_down", "away", "uncertain")
 
@@ -29,10 +30,7 @@ NOT_THE_USER = 0.5
 # Deviations no posture produces (head far above the calibrated height,
 # shoulders much narrower): the camera or the desk moved.
 IMPLAUSIBLE = -2.5
-IMPLAUSIBLE_RULES = (
-    Rule("head_drop_ear", "head_drop", -1, False, 0.04),
-    Rule("shoulder_width", "lean_in", +1, True, 0.08),
-)
+IMPLAUSIBLE_RULES = tuple(r for r in RULES if r.feature in ("head_drop_ear", "shoulder_width"))
 
 
 @dataclass(frozen=True)
