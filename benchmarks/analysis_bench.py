@@ -137,19 +137,9 @@ class _TimedCapture:
         return getattr(self.cap, name)
 
 
-@contextlib.contextmanager
 def fd2_silenced():
     """MediaPipe/TFLite/glog write straight to fd 2; keep the benchmark's output readable."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+    return mediapipe_pose.native_stderr_quiet(True)
 
 
 # --- the three passes ----------------------------------------------------------------

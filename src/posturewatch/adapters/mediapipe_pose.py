@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from pathlib import Path
 
 import cv2
@@ -48,12 +49,14 @@ def native_stderr_quiet(enabled: bool):
     if not enabled:
         yield
         return
+    sys.stderr.flush()  # what Python already wrote stays visible
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             yield
     finally:
+        sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
 
