@@ -43,7 +43,7 @@ def test_slouch_sample_and_named_profiles(capsys):
 
 
 def test_a_malformed_profile_is_a_clear_error_and_is_kept_aside(capsys):
-    path = profiles.profile_path("default")
+    path = profiles.named_path("default")
     path.parent.mkdir(parents=True)
     path.write_text('{"format": "posturewatch-profile", "version": 1,\n "baseline": ')
     assert main(["profiles", "show"]) == 7

@@ -85,4 +85,13 @@ class BadLabels(PostureWatchError):
     exit_code = 13
 
 
-EXIT_INTERRUPTED = 130
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl-C (temporary files removed), then exit 143.
+
+    A KeyboardInterrupt, so that every place that stops cleanly on Ctrl-C
+    stops the same way on SIGTERM.
+    """
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM, as shells report a process it stopped (128 + 15)

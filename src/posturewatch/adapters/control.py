@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from ..errors import DaemonError, PostureWatchError
+from . import strict_json
 from .paths import user_dirs
 
 try:
@@ -266,14 +267,15 @@ class BadRequest(PostureWatchError):
 
 def parse_request(line: bytes) -> tuple[str, dict]:
     try:
-        request = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        request = strict_json.loads(line)  # no NaN, no overflowing numbers, no RecursionError
+    except ValueError as exc:
         raise BadRequest(f"request is not JSON: {exc}") from None
     if not isinstance(request, dict):
         raise BadRequest("request must be a JSON object with \"cmd\" and \"args\"")
     cmd, args = request.get("cmd"), request.get("args", {})
-    if cmd not in COMMANDS:
-        raise BadRequest(f"unknown command {cmd!r}; expected one of {', '.join(sorted(COMMANDS))}")
+    if not isinstance(cmd, str) or cmd not in COMMANDS:  # a list is not even hashable
+        raise BadRequest(f"unknown command {strict_json.show(cmd)}; "
+                         f"expected one of {', '.join(sorted(COMMANDS))}")
     if not isinstance(args, dict):
         raise BadRequest(f"\"args\" must be a JSON object, got {type(args).__name__}")
     return cmd, args

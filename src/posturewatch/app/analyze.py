@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..adapters import config, profiles
+from ..adapters import config, profiles, strict_json
 from ..adapters.csv_out import ObservationCsv
+from ..adapters.files import check_distinct, local_path
 from ..adapters.pose_log import PoseLogWriter
 from ..core.observation import observe
 from ..core.posture_state import PostureConfig
 from ..core.summary import Summary, SummaryBuilder
 from ..errors import UsageError
 from ..ports import SourceInfo
-from . import report
+from . import flags, report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
 from .progress import Progress
 from .session import Timeline, new_timeline
-
-
-def non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,34 +30,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--poses) and summarise it: when a person was present, and the posture features "
         "over the session. Nothing is written unless you ask for it.")
     parser.add_argument("input", metavar="VIDEO|POSELOG",
-                        help="a video file, or a pose log (.jsonl) written by --poses")
+                        help="a video file, or a pose log (.jsonl) written by --poses "
+                        "(a file on this computer, not a URL)")
     add_source_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    parser.add_argument("--csv", metavar="PATH", type=Path,
-                        help="write one row per analysed frame: time, person present, every feature")
-    parser.add_argument("--poses", metavar="PATH", type=Path,
+    parser.add_argument("--csv", metavar="PATH",
+                        help="write one row per analysed frame: time, person present, every "
+                        "feature (never one of the inputs; replaced only once complete)")
+    parser.add_argument("--poses", metavar="PATH",
                         help="write a pose log (landmarks and times, no images) that "
                         "`posturewatch analyze PATH` replays without running the model")
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--profile", metavar="NAME",
                      help="add the posture timeline (episodes, alerts, states), judged against "
-                     "this calibration profile (see `posturewatch profiles`)")
-    who.add_argument("--calibration", metavar="FILE", help="like --profile, from a profile file")
+                     "the calibration profile of this name in the profiles folder (see "
+                     "`posturewatch profiles`)")
+    who.add_argument("--calibration", metavar="FILE",
+                     help="like --profile, from a profile file anywhere (e.g. made with "
+                     "`calibrate --output`)")
     parser.set_defaults(run=run)
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     """The options every command that reads a recording shares."""
-    parser.add_argument("--fps", type=non_negative, default=None, metavar="N",
+    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
                         help=f"frames analysed per second of video (default: {DEFAULT_VIDEO_FPS:g}, "
                         "because posture changes over seconds: 5 samples a second time events "
                         "well and run several times faster than every frame; 0 = every frame; "
                         "a pose log replays every pose it holds unless --fps is given)")
     parser.add_argument("--model", metavar="SPEC",
                         help="lite, full or heavy, or a path to a .task file (see `posturewatch model`)")
-    parser.add_argument("--start", type=non_negative, default=0.0, metavar="S",
+    parser.add_argument("--start", type=flags.seconds, default=0.0, metavar="S",
                         help="start at S seconds into the recording")
-    parser.add_argument("--end", type=non_negative, default=None, metavar="S",
+    parser.add_argument("--end", type=flags.seconds, default=None, metavar="S",
                         help="stop at S seconds into the recording")
 
 
@@ -78,15 +76,28 @@ class Analysis:
     timeline: Timeline | None = None  # with a profile: the posture over time
 
 
-def _timeline(args: argparse.Namespace) -> Timeline | None:
-    """The posture tracker, set up as the daemon would be with the user's settings."""
-    if not (args.profile or args.calibration):
+def _timeline(args: argparse.Namespace, read: dict[str, Path | None]) -> Timeline | None:
+    """The posture tracker, set up as the daemon would be with the user's settings.
+
+    Adds the files it read to `read`, so that no output can replace them.
+    """
+    if args.calibration is not None:
+        profile = profiles.read_profile(local_path(args.calibration, "--calibration"))
+    elif args.profile is not None:
+        profile = profiles.load_named(args.profile)
+    else:
         return None
-    profile = profiles.load_profile(args.calibration or args.profile)
-    settings = config.load().settings
+    effective = config.load()
+    read.update({"the calibration profile": profile.path, "the config file": effective.path})
+    settings = effective.settings
     onset = min(PostureConfig.onset_delay_s, settings.alert_after_s)
     return new_timeline(profile.baseline, PostureConfig(
         onset_delay_s=onset, alert_after_s=settings.alert_after_s, cooldown_s=settings.cooldown))
+
+
+def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
+    return {"--csv": None if args.csv is None else local_path(args.csv, "--csv"),
+            "--poses": None if args.poses is None else local_path(args.poses, "--poses")}
 
 
 def _csv_extra(timeline: Timeline | None) -> tuple:
@@ -99,14 +110,20 @@ def _csv_extra(timeline: Timeline | None) -> tuple:
 
 def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
-    builder, timeline = SummaryBuilder(), _timeline(args)
+    source = local_path(args.input, "VIDEO|POSELOG")
+    outputs = _outputs(args)
+    read: dict[str, Path | None] = {"the input": source}
+    check_distinct(read, outputs)  # before the slow model load, and again below
+    builder, timeline = SummaryBuilder(), _timeline(args, read)
     first_t = last_t = None
     extra = ("state", "score", "reasons") if timeline else ()
     with ExitStack() as stack:
-        poses = stack.enter_context(open_poses(args.input, args.fps, args.start, args.end, args.model))
-        csv_out = stack.enter_context(ObservationCsv(args.csv, extra)) if args.csv else None
-        log_out = stack.enter_context(PoseLogWriter(args.poses, poses.header)) if args.poses else None
-        progress = stack.enter_context(Progress(poses.expected_s, f"analysing {Path(args.input).name}"))
+        poses = stack.enter_context(open_poses(source, args.fps, args.start, args.end, args.model))
+        check_distinct({**read, "the pose model": poses.model_file}, outputs)
+        csv_path, log_path = outputs["--csv"], outputs["--poses"]
+        csv_out = stack.enter_context(ObservationCsv(csv_path, extra)) if csv_path else None
+        log_out = stack.enter_context(PoseLogWriter(log_path, poses.header)) if log_path else None
+        progress = stack.enter_context(Progress(poses.expected_s, f"analysing {source.name}"))
         for timed in poses:
             obs = observe(timed)
             builder.update(obs)
@@ -132,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
     analysis = analyse(args)
     if args.json:
-        print(json.dumps(report.analysis_json(analysis), indent=2))
+        print(strict_json.dumps(report.analysis_json(analysis), indent=2))
     else:
         print(report.analysis_text(analysis))
     return 0

@@ -15,6 +15,7 @@ import sys
 import time
 
 from ..adapters.control import runtime_paths, send_command
+from ..adapters.files import ensure_dir
 from ..adapters.paths import user_dirs
 from ..core.advice import format_duration
 from ..errors import DaemonError
@@ -23,15 +24,19 @@ from .daemon import add_run_options, option_argv, overrides
 START_TIMEOUT_S = 60.0  # loading the pose model on a slow machine takes a while
 STARTUP_LOG = "daemon.out"
 UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+MAX_DURATION_S = 7 * 86400.0  # a week; `pause` without a duration lasts until `resume`
 
 
 def duration(text: str) -> float:
-    """"90", "90s", "15m", "1.5h" -> seconds (a bare number is minutes)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", text)
+    """"90", "90s", "15m", "1.5h" -> seconds (a bare number is minutes), up to a week."""
+    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*(s|m|min|h)?\s*", text)
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(
-            f"expected a duration such as 15 (minutes), 90s, 15m or 1.5h, got {text!r}")
-    return float(match.group(1)) * UNITS[match.group(2) or "m"]
+            f"expected a duration such as 15 (minutes), 90s, 15m or 1.5h, got {text[:40]!r}")
+    seconds = float(match.group(1)) * UNITS[match.group(2) or "m"]
+    if seconds > MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(f"a duration of at most a week (168h), got {text!r}")
+    return seconds
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -120,8 +125,7 @@ def run_start(args: argparse.Namespace) -> int:
         pass
     else:
         raise DaemonError("posturewatch is already running (see `posturewatch status`)")
-    state = user_dirs().state
-    state.mkdir(parents=True, exist_ok=True)
+    state = ensure_dir(user_dirs().state, "state folder (for the log)")
     out_path = state / STARTUP_LOG
     verbosity = ["-v"] * args.verbose + (["--debug"] if args.debug else [])
     argv = [sys.executable, "-m", "posturewatch", *verbosity, "run", *option_argv(overrides(args))]

@@ -51,14 +51,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def positive(text: str) -> float:
     value = float(text)
-    if not value > 0 or math.isinf(value):
+    if not value > 0 or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 
 def non_negative(text: str) -> float:
     value = float(text)
-    if value < 0 or math.isinf(value):
+    if not value >= 0 or not math.isfinite(value):  # NaN fails `>=`
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
@@ -67,8 +67,9 @@ def non_negative(text: str) -> float:
 RUN_OPTIONS = (
     ("--source", "source", str, "SPEC", "camera index or /dev/videoN, stream URL, video file, "
      "or pose log (.jsonl) (default: 0, the first camera)"),
-    ("--profile", "profile", str, "NAME|PATH", "calibration profile (default: the one "
-     "`posturewatch calibrate` saved)"),
+    ("--profile", "profile", str, "NAME|PATH", "calibration profile: a NAME from the profiles "
+     "folder, or a profile file (a value with a '/' or ending in .json is a file) (default: the "
+     "one `posturewatch calibrate` saved)"),
     ("--model", "model", str, "SPEC", "pose model: lite (default), full, heavy or a .task file"),
     ("--alert-after", "alert_after", non_negative, "SECONDS",
      "how long poor posture must last before a notification (default: 30)"),

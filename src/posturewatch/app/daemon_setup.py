@@ -9,10 +9,11 @@ import signal
 import sys
 from typing import Iterator
 
+from ..adapters.files import ensure_dir
 from ..adapters.notify import default_notifier
 from ..adapters.paths import user_dirs
 from ..core.settings import Settings
-from ..errors import ProfileError
+from ..errors import OutputError, ProfileError
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,12 @@ def say(text: str) -> None:
 @contextlib.contextmanager
 def log_to_file(verbose: int) -> Iterator[logging.Handler]:
     """Adds a rotating log in the user's state dir; the console keeps its own level."""
-    state = user_dirs().state
-    state.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        state / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    state = ensure_dir(user_dirs().state, "state folder (for the log)")
+    try:
+        handler = logging.handlers.RotatingFileHandler(
+            state / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{state / LOG_FILE}: cannot write the log ({exc.strerror or exc})") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for existing in root.handlers:

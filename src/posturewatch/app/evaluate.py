@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..adapters import labels as labels_io
-from ..adapters import profiles
+from ..adapters import profiles, strict_json
 from ..core.baseline import NotEnoughData, fit_baseline
 from ..core.evaluation import ClipScore, Counts, score_clip
 from ..core.observation import observe
 from ..core.posture_state import PostureConfig
 from ..errors import ProfileError, UsageError
-from .analyze import non_negative
+from . import flags
 from .inputs import open_poses
 from .session import new_timeline
 
@@ -34,10 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "change into or out of poor posture are not scored.")
     parser.add_argument("clips", nargs="+", metavar="CLIP", help="videos or pose logs")
     parser.add_argument("--labels", metavar="FILE", help="label file (only with one clip)")
-    parser.add_argument("--profile", metavar="NAME|FILE", help="use this calibration profile")
-    parser.add_argument("--onset-delay", type=non_negative, default=PostureConfig.onset_delay_s,
+    parser.add_argument("--profile", metavar="NAME|FILE",
+                        help="use this calibration profile: a NAME from the profiles folder, or "
+                        "a profile FILE (a value with a '/' or ending in .json is a file)")
+    parser.add_argument("--onset-delay", type=flags.seconds, default=PostureConfig.onset_delay_s,
                         metavar="S", help="seconds poor posture must last (default: %(default)g)")
-    parser.add_argument("--fps", type=non_negative, default=None, metavar="N",
+    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
                         help="frames analysed per second of video (default: 5)")
     parser.add_argument("--model", metavar="SPEC", help="lite, full or heavy, or a .task file")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         raise ProfileError("no clip could be calibrated from an upright opening; give --profile")
     total = overall(scores, args.onset_delay)
     if args.json:
-        print(json.dumps({"clips": [_clip_json(s) for s in scores], "skipped": skipped,
+        print(strict_json.dumps({"clips": [_clip_json(s) for s in scores], "skipped": skipped,
                           "overall": total}, indent=2))
     else:
         print(_text(scores, total))
