@@ -95,6 +95,12 @@ def _timeline(args: argparse.Namespace, read: dict[str, Path | None]) -> Timelin
         onset_delay_s=onset, alert_after_s=settings.alert_after_s, cooldown_s=settings.cooldown))
 
 
+def model_file(spec: str | None) -> Path | None:
+    """The file --model names, when it names an existing one (not a variant)."""
+    path = Path(spec).expanduser() if spec else None
+    return path if path is not None and path.is_file() else None
+
+
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     return {"--csv": None if args.csv is None else local_path(args.csv, "--csv"),
             "--poses": None if args.poses is None else local_path(args.poses, "--poses")}
@@ -110,16 +116,16 @@ def _csv_extra(timeline: Timeline | None) -> tuple:
 
 def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
-    source = local_path(args.input, "VIDEO|POSELOG")
+    source = local_path(args.input, "the input")
     outputs = _outputs(args)
-    read: dict[str, Path | None] = {"the input": source}
+    read: dict[str, Path | None] = {"the input": source, "the pose model": model_file(args.model)}
     check_distinct(read, outputs)  # before the slow model load, and again below
     builder, timeline = SummaryBuilder(), _timeline(args, read)
     first_t = last_t = None
     extra = ("state", "score", "reasons") if timeline else ()
     with ExitStack() as stack:
         poses = stack.enter_context(open_poses(source, args.fps, args.start, args.end, args.model))
-        check_distinct({**read, "the pose model": poses.model_file}, outputs)
+        check_distinct({**read, "the pose model file": poses.model_file}, outputs)
         csv_path, log_path = outputs["--csv"], outputs["--poses"]
         csv_out = stack.enter_context(ObservationCsv(csv_path, extra)) if csv_path else None
         log_out = stack.enter_context(PoseLogWriter(log_path, poses.header)) if log_path else None

@@ -22,6 +22,7 @@ from ..core.observation import Observation, observe
 from ..core.scoring import RULES, tolerance
 from ..errors import OutputError, ProfileError, UsageError
 from . import flags
+from .analyze import model_file
 from .inputs import open_poses
 
 
@@ -137,7 +138,7 @@ def check_target(args: argparse.Namespace, name: str, source: str | None) -> Pat
     """Before any work: the name is a name, and the output neither an input nor a stranger's file."""
     path = target(profiles.check_name(name), args.output)
     check_distinct({"--from-video": source and local_path(source, "--from-video"),
-                    "--model": _model_file(args.model)}, {"the profile": path})
+                    "the pose model": model_file(args.model)}, {"the profile": path})
     if args.output is not None and path.exists():
         if path.is_dir():
             raise OutputError(f"{path}: is a directory; give a file name for --output")
@@ -147,10 +148,6 @@ def check_target(args: argparse.Namespace, name: str, source: str | None) -> Pat
             raise OutputError(f"{path} exists and is not a calibration profile: choose another "
                               "--output (nothing was written)") from None
     return path
-
-
-def _model_file(spec: str | None) -> Path | None:
-    return Path(spec).expanduser() if spec and Path(spec).expanduser().is_file() else None
 
 
 def save(profile: profiles.Profile, path: Path) -> profiles.Profile:

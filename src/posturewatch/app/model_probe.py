@@ -27,12 +27,21 @@ def probe(path: Path) -> None:
     from ..adapters.mediapipe_pose import MediaPipePoseEstimator
     from ..ports import Frame
 
-    with MediaPipePoseEstimator(path) as estimator:
+    estimator = MediaPipePoseEstimator(path)  # ModelError when it does not load
+    try:
+        estimator.estimate(Frame(np.zeros(BLANK, np.uint8), 0.0, 0))
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"MediaPipe loads it but cannot run it ({_last_line(exc)})") from None
+    finally:
         try:
-            estimator.estimate(Frame(np.zeros(BLANK, np.uint8), 0.0, 0))
-        except (RuntimeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()
-            raise ModelError(f"MediaPipe loads it but cannot run it ({first[-1] if first else exc})") from None
+            estimator.close()
+        except (RuntimeError, ValueError):
+            pass  # after a failed run, closing fails too
+
+
+def _last_line(exc: Exception) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(exc).__name__
 
 
 def check_in_child(path: Path) -> None:
