@@ -232,6 +232,7 @@ URLS = [
     ["calibrate", "--from-video", "rtsp://camera.local/stream"],
     ["calibrate", "--from-video", "{log}", "--output", "s3://bucket/p.json"],
     ["evaluate", "http://example.com/clip.mp4"],
+    ["evaluate", "{log}", "--labels", "https://example.com/clip.labels.csv"],
     ["model", "install", "https://example.com/pose_landmarker_lite.task"],
 ]
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..adapters import labels as labels_io
 from ..adapters import profiles, strict_json
+from ..adapters.files import local_path
 from ..core.baseline import NotEnoughData, fit_baseline
 from ..core.evaluation import ClipScore, Counts, score_clip
 from ..core.observation import observe
@@ -47,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _labels_for(clip: str, poses, explicit: str | None):
     if explicit:
-        return labels_io.read_labels(explicit)
+        return labels_io.read_labels(local_path(explicit, "--labels"))
     if labels_io.labels_path(clip).exists():
         return labels_io.labels_for(clip)
     return labels_io.labels_for(poses.header.source.path)  # a pose log: beside its video
