@@ -297,7 +297,7 @@ def test_a_folder_without_write_permission(tmp_path, home):
     finally:
         folder.chmod(0o755)
     assert code == errors.OutputError.exit_code
-    assert_one_error(err, "as the profiles folder: permission denied")
+    assert_one_error(err, "as the folder for the calibration profile: permission denied")
     assert list(folder.iterdir()) == []
 
 

@@ -206,7 +206,7 @@ def load_profile(spec: str | None = None, env: Mapping[str, str] | None = None) 
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    ensure_dir(path.parent, "profiles folder")
+    ensure_dir(path.parent, "folder for the calibration profile")
     with AtomicFile(path, "the calibration profile") as out:
         out.write(text)
 
