@@ -25,10 +25,10 @@ from typing import Callable
 import cv2
 
 from ..core.pose import TimedPose
-from ..errors import CameraError
+from ..errors import BadVideo, CameraError
 from ..ports import Frame, PoseEstimator
 from . import pose_log
-from .video import DEFAULT_MAX_WIDTH, check_readable_file, downscale, is_live
+from .video import DEFAULT_MAX_WIDTH, check_readable_file, downscale, is_live, quiet_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ Capture = Callable[[str], "cv2.VideoCapture"]
 
 
 def open_capture(spec: str) -> cv2.VideoCapture:
+    quiet_ffmpeg()  # a missing camera is our one error line, not a dozen OpenCV warnings
     cap = cv2.VideoCapture(int(spec) if spec.isdigit() else spec)
     if cap.isOpened():
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # honoured by V4L2: no stale frames queue up
@@ -57,7 +58,7 @@ class VideoFeed:
         self.duration_s = self.frame_count / self.fps
 
     def _open(self, t: float) -> None:
-        from ..errors import BadVideo
+        quiet_ffmpeg()  # a damaged file is one clear error, not FFmpeg's messages
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             raise BadVideo(f"{self.path}: not a video OpenCV can read")
@@ -77,15 +78,25 @@ class VideoFeed:
         target = max(self.index, int(round(due * self.fps - 1e-6)))
         while self.index < target:  # skip: grab only, no image conversion
             if not self.cap.grab():
-                return None
+                return self._ended()
             self.index += 1
         ok, image = self.cap.read()
         if not ok:
-            return None
+            return self._ended()
         t = self.index / self.fps
         self.index += 1
         frame = Frame(downscale(image, self.max_width), t, self.index - 1)
         return TimedPose(t, self.estimator.estimate(frame))
+
+    def _ended(self) -> None:
+        """None at the end of the file; BadVideo when frames the header promised are missing."""
+        missing = self.frame_count - self.index
+        # Containers often over-count by a frame or two; more than that is damage.
+        if missing > max(2, 0.01 * self.frame_count):
+            raise BadVideo(f"{self.path}: the video stops at frame {self.index} of "
+                           f"{self.frame_count} (at {self.index / self.fps:.1f} s); the file is "
+                           "truncated or damaged")
+        return None
 
     def release(self) -> None:
         if self.cap is not None:
@@ -167,10 +178,27 @@ class PoseLogFeed:
         self.reader.close()
 
 
-def open_feed(spec: str, make_estimator: Callable[[], PoseEstimator]):
-    """The feed for what the user typed as --source."""
+def open_feed(spec: str, make_estimator: Callable[[], PoseEstimator],
+              camera_now: bool = False):
+    """The feed for what the user typed as --source.
+
+    `camera_now`: open a camera before loading the model, so a missing one
+    fails at once (CameraError) rather than after the model has loaded.
+    """
     if is_live(spec):
-        return CameraFeed(spec, make_estimator())
+        return _camera_feed(spec, make_estimator, camera_now)
     if pose_log.is_pose_log(spec):
         return PoseLogFeed(spec)
     return VideoFeed(spec, make_estimator())
+
+
+def _camera_feed(spec: str, make_estimator: Callable[[], PoseEstimator], open_now: bool):
+    feed = CameraFeed(spec, None)
+    if open_now:
+        feed.open()
+    try:
+        feed.estimator = make_estimator()
+    except BaseException:
+        feed.release()
+        raise
+    return feed

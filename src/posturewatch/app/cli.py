@@ -14,6 +14,7 @@ import logging
 import sys
 
 from .. import __version__
+from ..adapters.native_logs import NATIVE_LOGGER
 from ..errors import EXIT_INTERRUPTED, PostureWatchError
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.DEBUG if args.debug or args.verbose > 1 else (
         logging.INFO if args.verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # OpenCV, FFmpeg and MediaPipe write to fd 2 themselves: only with --debug.
+    logging.getLogger(NATIVE_LOGGER).setLevel(logging.DEBUG if args.debug else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
