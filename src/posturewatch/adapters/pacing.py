@@ -46,7 +46,7 @@ def open_capture(spec: str) -> cv2.VideoCapture:
 class VideoFeed:
     live = False
 
-    def __init__(self, path: str | Path, estimator: PoseEstimator,
+    def __init__(self, path: str | Path, estimator: PoseEstimator | None,
                  max_width: int = DEFAULT_MAX_WIDTH) -> None:
         self.path = Path(path)
         check_readable_file(self.path)
@@ -113,7 +113,7 @@ class VideoFeed:
 class CameraFeed:
     live = True
 
-    def __init__(self, spec: str, estimator: PoseEstimator, capture: Capture = open_capture,
+    def __init__(self, spec: str, estimator: PoseEstimator | None, capture: Capture = open_capture,
                  clock: Callable[[], float] = time.monotonic,
                  max_width: int = DEFAULT_MAX_WIDTH, flush: int = 1) -> None:
         self.spec, self.estimator, self.capture = spec, estimator, capture
@@ -182,20 +182,17 @@ def open_feed(spec: str, make_estimator: Callable[[], PoseEstimator],
               camera_now: bool = False):
     """The feed for what the user typed as --source.
 
-    `camera_now`: open a camera before loading the model, so a missing one
-    fails at once (CameraError) rather than after the model has loaded.
+    A file is opened before the model loads, so a damaged one fails at once;
+    with `camera_now` a camera too (else it is opened on the first sample).
     """
     if is_live(spec):
-        return _camera_feed(spec, make_estimator, camera_now)
-    if pose_log.is_pose_log(spec):
+        feed = CameraFeed(spec, None)
+        if camera_now:
+            feed.open()
+    elif pose_log.is_pose_log(spec):
         return PoseLogFeed(spec)
-    return VideoFeed(spec, make_estimator())
-
-
-def _camera_feed(spec: str, make_estimator: Callable[[], PoseEstimator], open_now: bool):
-    feed = CameraFeed(spec, None)
-    if open_now:
-        feed.open()
+    else:
+        feed = VideoFeed(spec, None)
     try:
         feed.estimator = make_estimator()
     except BaseException:
