@@ -164,6 +164,8 @@ class Connections:
             _drain(self._wake_r)
             return 0
         client = key.data
+        if client.closed:  # dropped earlier in this round
+            return 0
         try:
             if mask & selectors.EVENT_WRITE:
                 return self._flush(client)
