@@ -337,16 +337,20 @@ def build_monitor(settings: Settings, tracker) -> Monitor:
 
 def run(args: argparse.Namespace) -> int:
     effective = config_file.load(overrides(args), path=getattr(args, "config", None))
+    stopper = daemon_setup.Stopper()
     try:
-        return _run(effective.settings, args.verbose or args.debug)
+        code = _run(effective.settings, args.verbose or args.debug, stopper)
     except daemon_setup.StoppedEarly:
         log.info("stopped before monitoring began")
-        return 0
+        code = 0
+    if stopper.signalled:  # the process is going away: no need to tidy the heap
+        daemon_setup.exit_now(code)
+    return code
 
 
-def _run(settings: Settings, verbose: int) -> int:
+def _run(settings: Settings, verbose: int, stopper: daemon_setup.Stopper) -> int:
     with ExitStack() as stack:
-        stopper = stack.enter_context(daemon_setup.stop_on_signals())
+        stack.enter_context(daemon_setup.stop_on_signals(stopper))
         stack.enter_context(daemon_setup.log_to_file(verbose))
         paths = runtime_paths()
         stack.enter_context(InstanceLock(paths.lock))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import sys
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 from ..adapters.notify import BackgroundNotifier, default_notifier
 from ..adapters.paths import user_dirs
@@ -105,21 +106,36 @@ class Stopper:
 
     def __init__(self) -> None:
         self.daemon = None
+        self.signalled = False
 
     def handler(self, signum, frame) -> None:
         log.info("signal %s: stopping", signal.Signals(signum).name)
+        self.signalled = True
         if self.daemon is None:
             raise StoppedEarly()
         self.daemon.stop_soon()
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[Stopper]:
+def stop_on_signals(stopper: Stopper) -> Iterator[Stopper]:
     """From here on SIGTERM and SIGINT stop the daemon cleanly; it releases everything and exits 0."""
-    stopper = Stopper()
     previous = {sig: signal.signal(sig, stopper.handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield stopper
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Ends the process without the interpreter's teardown, once a signal stopped it.
+
+    Everything of ours is closed by then (socket, lock, camera, log file). The
+    teardown only frees memory, yet with MediaPipe loaded it takes 0.2-0.7 s of
+    CPU, enough on a busy machine to miss the 1 s a service manager is promised.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
