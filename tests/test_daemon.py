@@ -6,44 +6,18 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 
 import clips
 import numpy as np
 import pytest
-from daemon_support import LONG_CLIP, UPRIGHT_CLIP
+from daemon_support import LONG_CLIP, UPRIGHT_CLIP, spawn_run, status_or_none, wait_for
 
-from posturewatch.adapters.control import runtime_paths, send_command
+from posturewatch.adapters.control import runtime_paths
 from posturewatch.adapters.pacing import CameraFeed
 from posturewatch.app import cli
 from posturewatch.app.daemon import Daemon, build_monitor
 from posturewatch.core.pose import Landmark, Part, Pose
 from posturewatch.core.settings import Settings
-from posturewatch.errors import DaemonError
-
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
-
-
-def status_or_none():
-    try:
-        return send_command(runtime_paths().socket, "status")
-    except DaemonError:
-        return None
-
-
-def spawn_run(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "posturewatch", "run", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 # --- recordings --------------------------------------------------------------

@@ -18,6 +18,7 @@ from mediapipe.tasks.python import BaseOptions, vision
 from ..core.pose import Landmark, Part, Pose
 from ..errors import ModelError
 from ..ports import Frame
+from .native_logs import native_logs_wanted
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class MediaPipePoseEstimator:
             min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
-        self.quiet = not log.isEnabledFor(logging.DEBUG)
+        self.quiet = not native_logs_wanted()
         try:
             with native_stderr_quiet(self.quiet):
                 self.landmarker = vision.PoseLandmarker.create_from_options(options)
@@ -110,7 +111,8 @@ class MediaPipePoseEstimator:
 
     def close(self) -> None:
         if self.landmarker is not None:
-            self.landmarker.close()
+            with native_stderr_quiet(self.quiet):  # "DestroyAccelerator" lines
+                self.landmarker.close()
             self.landmarker = None
 
     def __enter__(self) -> "MediaPipePoseEstimator":

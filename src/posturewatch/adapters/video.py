@@ -18,6 +18,7 @@ import cv2
 
 from ..errors import BadVideo, CameraError, InputNotFound
 from ..ports import Frame, SourceInfo
+from .native_logs import native_logs_wanted
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def quiet_ffmpeg() -> None:
     variable when it first opens a video, so call this before any VideoCapture;
     a user's own setting, and --debug, keep FFmpeg's messages.
     """
-    if not log.isEnabledFor(logging.DEBUG):
+    if not native_logs_wanted():
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
         # ... and OpenCV's own "[WARN] can't open camera by index" lines.
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)

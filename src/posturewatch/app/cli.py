@@ -22,6 +22,7 @@ import threading
 from typing import Iterator, NoReturn
 
 from .. import __version__
+from ..adapters.native_logs import NATIVE_LOGGER
 from ..errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, OutputError, PostureWatchError,
                       Terminated)
 
@@ -61,6 +62,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.DEBUG if args.debug or args.verbose > 1 else (
         logging.INFO if args.verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # OpenCV, FFmpeg and MediaPipe write to fd 2 themselves: only with --debug.
+    logging.getLogger(NATIVE_LOGGER).setLevel(logging.DEBUG if args.debug else logging.WARNING)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from ..adapters.control import runtime_paths, send_command
+from ..adapters.control import held, runtime_paths, send_command
 from ..adapters.files import ensure_dir
 from ..adapters.paths import user_dirs
 from ..core.advice import format_duration
@@ -118,13 +118,24 @@ def status_text(s: dict) -> str:
 
 
 def run_start(args: argparse.Namespace) -> int:
-    socket = _socket()
-    try:
-        send_command(socket, "status", timeout=2.0)
-    except DaemonError:
-        pass
-    else:
-        raise DaemonError("posturewatch is already running (see `posturewatch status`)")
+    paths = runtime_paths()
+    # Two `start`s at once: the second waits here, then finds the first one running.
+    with held(paths.start_lock, START_TIMEOUT_S + 5):
+        try:
+            send_command(paths.socket, "status", timeout=2.0)
+        except DaemonError:
+            pass
+        else:
+            raise DaemonError("posturewatch is already running (see `posturewatch status`)")
+        proc, out_path = _spawn_run(args)
+        status = _wait_started(proc, paths.socket, out_path)
+    print(f"posturewatch started in the background (pid {proc.pid}); camera: {status['camera']}")
+    if status.get("profile_note"):
+        print(f"note: {status['profile_note']}")
+    return 0
+
+
+def _spawn_run(args: argparse.Namespace):
     state = ensure_dir(user_dirs().state, "state folder (for the log)")
     out_path = state / STARTUP_LOG
     verbosity = ["-v"] * args.verbose + (["--debug"] if args.debug else [])
@@ -132,11 +143,7 @@ def run_start(args: argparse.Namespace) -> int:
     with open(out_path, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 start_new_session=True, close_fds=True)
-    status = _wait_started(proc, socket, out_path)
-    print(f"posturewatch started in the background (pid {proc.pid}); camera: {status['camera']}")
-    if status.get("profile_note"):
-        print(f"note: {status['profile_note']}")
-    return 0
+    return proc, out_path
 
 
 def _wait_started(proc: subprocess.Popen, socket, out_path) -> dict:
@@ -150,7 +157,9 @@ def _wait_started(proc: subprocess.Popen, socket, out_path) -> dict:
             status = send_command(socket, "status", timeout=2.0)
         except DaemonError:
             status = None
-        if status and status["camera"] != "starting":
+        # Only our own daemon counts: another one that answers (a `run` started
+        # meanwhile) makes ours exit with "already running", reported above.
+        if status and status.get("pid") == proc.pid and status["camera"] != "starting":
             return status
         time.sleep(0.2)
     raise DaemonError(f"the monitor did not report back within {START_TIMEOUT_S:g} s; "

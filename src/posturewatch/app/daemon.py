@@ -15,7 +15,7 @@ import argparse
 import datetime as _dt
 import logging
 import math
-import signal
+import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 POLL_SLICE_S = 0.5  # longest sleep between two looks at the stop flag
+NOTIFY_DRAIN_S = 6.0  # a file ended: time left for queued notifications (notify-send's 5 s + 1)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -265,6 +266,12 @@ class Daemon:
     def log_summary(self) -> None:
         log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())
 
+    def stop_soon(self) -> None:
+        """Asks the loop to stop; safe in a signal handler (wakes a waiting poll)."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.wake()
+
     # --- control ----------------------------------------------------------------
     def handle(self, cmd: str, args: dict) -> dict:
         now = self.now()
@@ -298,7 +305,7 @@ class Daemon:
             "camera": self.health.camera, "camera_error": self.health.camera_error,
             "notifier": getattr(self.notifier, "active", "") or "not used yet",
             "last_notification": self.health.last_notification,
-            "source": self.settings.source, "stopping": self.stopping,
+            "source": self.settings.source, "stopping": self.stopping, "pid": os.getpid(),
             "today": {"seated_min": round(s.totals.seated_s / 60, 1), "breaks": s.totals.breaks,
                       "good_share": s.totals.good_share},
         }
@@ -331,21 +338,37 @@ def build_monitor(settings: Settings, tracker) -> Monitor:
 
 def run(args: argparse.Namespace) -> int:
     effective = config_file.load(overrides(args), path=getattr(args, "config", None))
-    settings = effective.settings
+    stopper = daemon_setup.Stopper()
+    try:
+        code = _run(effective.settings, args.verbose or args.debug, stopper)
+    except daemon_setup.StoppedEarly:
+        log.info("stopped before monitoring began")
+        code = 0
+    if stopper.signalled:  # the process is going away: no need to tidy the heap
+        daemon_setup.exit_now(code)
+    return code
+
+
+def _run(settings: Settings, verbose: int, stopper: daemon_setup.Stopper) -> int:
     with ExitStack() as stack:
-        stack.enter_context(daemon_setup.log_to_file(args.verbose or args.debug))
+        stack.enter_context(daemon_setup.stop_on_signals(stopper))
+        stack.enter_context(daemon_setup.log_to_file(verbose))
         paths = runtime_paths()
         stack.enter_context(InstanceLock(paths.lock))
         tracker, profile_name, note = daemon_setup.posture_tracker(settings)
+        feed = daemon_setup.open_feed(settings)  # a missing camera fails here, before the note
+        stack.callback(feed.close)
         if note:
             log.info(note)
             daemon_setup.say(note)
-        feed = daemon_setup.open_feed(settings)
-        stack.callback(feed.close)
-        daemon = Daemon(settings, feed, build_monitor(settings, tracker),
-                        daemon_setup.notifier(), note, profile_name)
+        notifier = daemon_setup.notifier()
+        daemon = Daemon(settings, feed, build_monitor(settings, tracker), notifier, note,
+                        profile_name)
+        # Queued notifications go out when a file ends; on a stop only briefly.
+        stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
+                                              give_up=lambda: daemon.stopping))
         daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
-        stack.enter_context(daemon_setup.stop_on_signals(daemon))
+        stopper.daemon = daemon
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
         return daemon.run()
 
