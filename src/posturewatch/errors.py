@@ -85,4 +85,10 @@ class BadLabels(PostureWatchError):
     exit_code = 13
 
 
+class HistoryError(PostureWatchError):
+    """A history database that is damaged, not ours, or from a newer posturewatch."""
+
+    exit_code = 14
+
+
 EXIT_INTERRUPTED = 130
