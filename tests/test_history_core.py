@@ -66,10 +66,25 @@ def test_a_minute_is_handed_out_when_the_next_begins_and_the_step_is_split_at_th
 
 
 def test_a_step_over_the_boundary_is_shared_between_the_two_minutes():
-    samples = [Sample(WallTime(T0 + 58), 0.0, "good"), Sample(WallTime(T0 + 61), 3.0, "away")]
+    samples = [Sample(WallTime(T0 + 58), 0.0, "good"), Sample(WallTime(T0 + 61), 3.0, "good")]
     done, builder = feed(samples)
-    assert done[0].away_s == pytest.approx(2.0)  # 58->60
-    assert builder.flush()[0].away_s == pytest.approx(1.0)  # 60->61
+    assert done[0].good_s == pytest.approx(2.0)  # 58->60
+    assert builder.flush()[0].good_s == pytest.approx(1.0)  # 60->61
+
+
+def test_a_change_of_state_between_two_samples_gives_each_state_half_the_step():
+    """Away is sampled every 5 s: nobody knows when in those 5 s the user came back."""
+    samples = [Sample(WallTime(T0 + 10 + 5 * i), 5.0 if i else 0.0, "away") for i in range(3)]
+    samples += [Sample(WallTime(T0 + 25 + i), 1.0 if i else 5.0, "good") for i in range(5)]
+    (m,) = feed(samples)[1].flush()
+    assert (m.away_s, m.good_s) == (pytest.approx(10.0 + 2.5), pytest.approx(2.5 + 4.0))
+
+
+def test_the_halves_of_a_step_over_the_boundary_go_to_their_own_minutes():
+    samples = [Sample(WallTime(T0 + 55), 0.0, "good"), Sample(WallTime(T0 + 61), 6.0, "away")]
+    done, builder = feed(samples)
+    assert (done[0].good_s, done[0].away_s) == (pytest.approx(3.0), pytest.approx(2.0))
+    assert builder.flush()[0].away_s == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("jump", [+7200.0, -7200.0, -30.0])
@@ -80,7 +95,7 @@ def test_a_wall_clock_jump_neither_creates_nor_loses_time(jump):
     done, builder = feed(before + after)
     records = done + builder.flush()
     assert sum(m.recorded_s for m in records) == pytest.approx(49.0)
-    assert sum(m.poor_s for m in records) == pytest.approx(20.0)
+    assert sum(m.poor_s for m in records) == pytest.approx(19.5)  # half the first step was good
 
 
 def test_a_jump_back_files_a_second_row_under_an_earlier_minute():
@@ -99,7 +114,7 @@ def test_scores_reasons_and_the_sitting_timer_are_kept_per_minute():
     (m,) = feed(samples)[1].flush()
     assert m.score_n == 30 and m.score_mean == pytest.approx((10 * 60 + 20 * 80) / 30)
     assert m.reasons == ("head_drop", "lean_in")  # most seconds first
-    assert m.seated_run_s == 130 and m.away_s == 1.0
+    assert m.seated_run_s == 130 and m.away_s == 0.5  # poor -> away: half the step each
 
 
 def test_minute_records_refuse_negative_seconds():

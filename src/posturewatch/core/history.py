@@ -194,10 +194,17 @@ def column(state: str) -> str:
 
 
 class MinuteBuilder:
-    """Samples in, finished minutes out. `update` returns the minutes that ended."""
+    """Samples in, finished minutes out. `update` returns the minutes that ended.
+
+    A sample stands for the time since the one before. When the state changed
+    between the two, nobody knows when in between: each state gets half the
+    step (with sparse samples while away, giving it all to either state would
+    bias the time seated by up to a whole step at every return).
+    """
 
     def __init__(self) -> None:
         self._open: _Open | None = None
+        self._last: tuple[str, tuple[str, ...]] | None = None  # the previous sample's state
 
     @property
     def pending_s(self) -> float:
@@ -206,18 +213,37 @@ class MinuteBuilder:
 
     def update(self, sample: Sample) -> list[MinuteRecord]:
         start = sample.wall.t // 60 * 60
-        state, done = column(sample.state), []
-        step = max(0.0, sample.step_s)
+        pieces, done = self._pieces(sample), []
         if self._open is not None and self._open.start != start:
-            before = self._before_boundary(start, sample.wall.t, step)
-            self._open.add(state, before, sample.reasons)
-            step -= before
+            before = self._before_boundary(start, sample.wall.t, max(0.0, sample.step_s))
+            pieces = self._give(pieces, before)
             done = self.flush()
         if self._open is None:
             self._open = _Open(start, sample.wall.utc_offset_s)
-        self._open.add(state, step, sample.reasons)
+        for state, seconds, reasons in pieces:
+            self._open.add(state, seconds, reasons)
         self._note(sample)
         return done
+
+    def _pieces(self, sample: Sample) -> list[tuple[str, float, tuple[str, ...]]]:
+        """The step as (state, seconds, reasons) in time order."""
+        state, step = column(sample.state), max(0.0, sample.step_s)
+        last, self._last = self._last, (state, sample.reasons)
+        if last is None or last[0] == state:
+            return [(state, step, sample.reasons)]
+        return [(last[0], step / 2, last[1]), (state, step / 2, sample.reasons)]
+
+    def _give(self, pieces, seconds: float) -> list[tuple[str, float, tuple[str, ...]]]:
+        """The first `seconds` of the pieces go to the open minute; the rest is returned."""
+        rest = []
+        for state, length, reasons in pieces:
+            take = min(length, seconds)
+            if take > 0:
+                self._open.add(state, take, reasons)
+            seconds -= take
+            if length - take > 0:
+                rest.append((state, length - take, reasons))
+        return rest
 
     def _before_boundary(self, start: float, t: float, step: float) -> float:
         """The part of a step that belongs to the open minute, when that is the one just before."""
