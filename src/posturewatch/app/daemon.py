@@ -31,7 +31,7 @@ from ..core.monitor import Monitor
 from ..core.observation import observe
 from ..core.settings import Settings
 from ..errors import CameraError, ProfileError, UsageError
-from . import daemon_setup
+from . import daemon_setup, history_sink
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Daemon:
                  profile_note: str, profile_name: str = "",
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, history=None) -> None:
         self.settings, self.feed, self.monitor, self.notifier = settings, feed, monitor, notifier
         self.profile_note, self.profile_name = profile_note, profile_name
         self.clock, self.wall, self.sleep = clock, wall, sleep
@@ -137,6 +137,8 @@ class Daemon:
         self.stretch_index = 0
         self.backoff_s = 1.0
         self.day = _dt.date.fromtimestamp(wall())
+        self.wall_start = wall()
+        self.history = history if history is not None else history_sink.HistorySink()
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -145,6 +147,10 @@ class Daemon:
         if self.settings.realtime and self.wall0 is not None:
             return self.clock() - self.wall0
         return self.stream_t
+
+    def wall_at(self, t: float) -> float:
+        """The wall-clock time of loop time `t`; a file read as fast as possible keeps its own time."""
+        return self.wall() if self.paced else self.wall_start + t
 
     def wait_until(self, due: float) -> None:
         """Serves control requests until `due` (paced) or once (as fast as possible)."""
@@ -165,6 +171,7 @@ class Daemon:
         if self.settings.realtime and not self.feed.live:
             self.wall0 = self.clock()
         due = self.now()
+        self._new_day()
         while not self.stopping:
             self.wait_until(due)
             if self.stopping:
@@ -197,6 +204,7 @@ class Daemon:
         self.stream_t = timed.t
         for event in self.monitor.update(observe(timed), timed.t):
             self.on_event(event)
+        self.history.sample(self.wall_at(timed.t), timed.t, self.monitor.status(timed.t))
         self._roll_day()
 
     def _paused(self, now: float) -> float:
@@ -227,6 +235,7 @@ class Daemon:
 
     # --- events -----------------------------------------------------------------
     def on_event(self, event) -> None:
+        self.history.event(event, self.wall_at(event.t))
         if isinstance(event, PostureAlert):
             self.notify(advice.posture_message(event))
         elif isinstance(event, PostureRecovered):
@@ -256,10 +265,15 @@ class Daemon:
         self.health.last_notification = f"{message.title}: {message.body}"
 
     def _roll_day(self) -> None:
-        today = _dt.date.fromtimestamp(self.wall())
+        today = _dt.date.fromtimestamp(self.wall_at(self.stream_t))
         if today != self.day:
             log.info("%s: %s", self.day.isoformat(), self.monitor.take_totals().line())
             self.day = today
+            self._new_day()
+
+    def _new_day(self) -> None:
+        for message in self.history.new_day(self.day, self.stretch_index):
+            self.notify(message)
 
     def log_summary(self) -> None:
         log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())
@@ -281,6 +295,8 @@ class Daemon:
         elif cmd == "stop":
             self.stopping = True
             log.info("stop requested")
+        self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
+                             str(args.get("reason") or ""))
         return self.status(now)
 
     def status(self, now: float) -> dict:
@@ -298,8 +314,7 @@ class Daemon:
             "notifier": getattr(self.notifier, "active", "") or "not used yet",
             "last_notification": self.health.last_notification,
             "source": self.settings.source, "stopping": self.stopping,
-            "today": {"seated_min": round(s.totals.seated_s / 60, 1), "breaks": s.totals.breaks,
-                      "good_share": s.totals.good_share},
+            "today": self.history.today(self.wall_at(now), s.totals), **self.history.status(),
         }
 
     def _wall_time(self, now: float, until: float | None) -> str | None:
@@ -341,8 +356,11 @@ def run(args: argparse.Namespace) -> int:
             daemon_setup.say(note)
         feed = daemon_setup.open_feed(settings)
         stack.callback(feed.close)
-        daemon = Daemon(settings, feed, build_monitor(settings, tracker),
-                        daemon_setup.notifier(), note, profile_name)
+        monitor = build_monitor(settings, tracker)
+        history = stack.enter_context(history_sink.open_sink(
+            settings, profile_name, monitor.breaks.config.max_step_s))
+        daemon = Daemon(settings, feed, monitor, daemon_setup.notifier(), note, profile_name,
+                        history=history)
         daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
         stack.enter_context(daemon_setup.stop_on_signals(daemon))
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
