@@ -184,7 +184,8 @@ def test_forget_asks_at_a_terminal(answer, left):
 
 
 @pytest.mark.parametrize("argv", [["stats"], ["history", "export"],
-                                  ["history", "forget", "--all", "--yes"]])
+                                  ["history", "forget", "--all", "--yes"],
+                                  ["report", "--output", "r.html"]])
 def test_a_damaged_history_is_one_error_line_and_never_touched(capsys, argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = history_path()

@@ -17,7 +17,7 @@ from ..core.posture_state import PostureConfig
 from ..core.summary import Summary, SummaryBuilder
 from ..errors import UsageError
 from ..ports import SourceInfo
-from . import report
+from . import recording_report, report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
 from .progress import Progress
 from .session import Timeline, new_timeline
@@ -50,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                      help="add the posture timeline (episodes, alerts, states), judged against "
                      "this calibration profile (see `posturewatch profiles`)")
     who.add_argument("--calibration", metavar="FILE", help="like --profile, from a profile file")
+    recording_report.add_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -76,6 +77,7 @@ class Analysis:
     analysed_s: float  # seconds of recording covered
     elapsed_s: float
     timeline: Timeline | None = None  # with a profile: the posture over time
+    trace: recording_report.Trace | None = None  # with --report: per-frame values to draw
 
 
 def _timeline(args: argparse.Namespace) -> Timeline | None:
@@ -100,6 +102,7 @@ def _csv_extra(timeline: Timeline | None) -> tuple:
 def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
     builder, timeline = SummaryBuilder(), _timeline(args)
+    trace = recording_report.Trace() if getattr(args, "report", None) else None
     first_t = last_t = None
     extra = ("state", "score", "reasons") if timeline else ()
     with ExitStack() as stack:
@@ -112,6 +115,8 @@ def analyse(args: argparse.Namespace) -> Analysis:
             builder.update(obs)
             if timeline:
                 timeline.update(obs)
+            if trace is not None:
+                trace.update(obs, timeline)
             if log_out:
                 log_out.write(timed)
             if csv_out:
@@ -124,13 +129,17 @@ def analyse(args: argparse.Namespace) -> Analysis:
         timeline.finish(end_s)
     return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
                     0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
-                    timeline)
+                    timeline, trace)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.end is not None and args.end <= args.start:
         raise UsageError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
+    if args.report:
+        recording_report.check_output(args.report, args.force)
     analysis = analyse(args)
+    if args.report:
+        recording_report.write(args.report, analysis, analysis.trace, args.force)
     if args.json:
         print(json.dumps(report.analysis_json(analysis), indent=2))
     else:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Command modules, in the order `--help` lists them.
 COMMANDS = ("analyze", "calibrate", "evaluate", "model_cmd", "daemon", "control_cmd", "config_cmd",
-            "autostart_cmd", "stats_cmd", "history_cmd", "tips_cmd")
+            "autostart_cmd", "stats_cmd", "report_cmd", "history_cmd", "tips_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
