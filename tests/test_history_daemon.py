@@ -17,9 +17,10 @@ from history_support import (Notes, clear_of_midnight, labelled_seated_s, labell
                              long_pose_log, raw, recorded_s, run_in_process, stats_json)
 
 from posturewatch.adapters.control import runtime_paths, send_command
-from posturewatch.adapters.history import HistoryStore, history_path
+from posturewatch.adapters.history import HistoryStore, history_path, local_wall
 from posturewatch.app import cli, daemon_setup, history_sink
 from posturewatch.app.daemon import Daemon, build_monitor
+from posturewatch.core.history import MinuteRecord, SessionRecord
 from posturewatch.core.settings import Settings
 from posturewatch.errors import DaemonError
 
@@ -205,7 +206,7 @@ def test_kill_9_loses_at_most_a_minute_and_leaves_a_sound_database(tmp_path, cap
     assert cli.main(["stats", "--json", "--days", "2"]) == 0  # and it still reads
 
 
-def test_status_shows_todays_totals_and_the_history():
+def test_status_shows_todays_totals_and_controls_are_recorded():
     proc = subprocess.Popen([sys.executable, "-m", "posturewatch", "run", "--source",
                              str(clips.pose_log(LONG_CLIP)), "--realtime"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -224,9 +225,36 @@ def test_status_shows_todays_totals_and_the_history():
         today = [ln for ln in done.stdout.splitlines() if ln.startswith("today:")]
         assert today and "seated" in today[0] and "good posture" in today[0], done.stdout
         assert f"history:        on ({history_path()})" in done.stdout
+        socket = runtime_paths().socket
+        send_command(socket, "snooze", {"seconds": 90})
+        send_command(socket, "break")
+        paused = send_command(socket, "pause", {"seconds": 600, "reason": "screen locked"})
+        assert paused["history_pending_s"] == 0  # the open minute is written before a pause
+        send_command(socket, "resume")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+    events = raw("SELECT kind, round(seconds), detail FROM events ORDER BY id")
+    assert [e for e in events if e[0] in ("snooze", "break_taken", "pause", "resume")] == [
+        ("snooze", 90.0, ""), ("break_taken", events[1][1], "command"),
+        ("pause", 600.0, "screen locked"), ("resume", None, "")]
+    assert raw("SELECT count(*) FROM sessions WHERE end_t IS NOT NULL") == [(1,)]
+
+
+def test_old_history_is_deleted_after_history_days():
+    config = history_path().parent.parent / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("history_days = 30\n")
+    with HistoryStore.open(history_path()) as store:
+        for back in (40, 10):
+            start = time.mktime((dt.date.today() - dt.timedelta(days=back)).timetuple()) + 9 * 3600
+            sid = store.start_session(SessionRecord(local_wall(start), "0", "", "lite"), "t")
+            store.add(sid, [MinuteRecord(start, local_wall(start).utc_offset_s, good_s=60.0)])
+            store.end_session(sid, local_wall(start + 60))
+    assert cli.main(["run", "--source", str(clips.pose_log(UPRIGHT_CLIP))]) == 0
+    kept = raw("SELECT start_t FROM minutes ORDER BY id")
+    assert len(kept) > 1 and kept[0][0] > time.time() - 11 * 86400  # the 40-day-old one is gone
+    assert raw("SELECT count(*) FROM sessions") == [(2,)]
 
 
 def test_the_history_holds_numbers_only():

@@ -81,7 +81,7 @@ class HistorySink:
                 reason: str = "") -> None:
         if not self.on or cmd not in ("pause", "resume", "snooze"):
             return
-        until = status.paused_until if cmd == "pause" else status.snoozed_until
+        until = {"pause": status.paused_until, "snooze": status.snoozed_until}.get(cmd)
         seconds = None if until is None or until == float("inf") else until - now
         records = self.builder.flush() if cmd == "pause" else []
         self.last_t = None  # a pause is a gap: not counted (as the monitor's restart_clock)
