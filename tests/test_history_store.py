@@ -45,6 +45,10 @@ def test_a_new_history_is_a_versioned_wal_database_marked_as_ours(tmp_path):
         assert len(minutes) == 90 and minutes[0].good_s == 50.0 and minutes[0].session == 1
         assert [m.seq for m in minutes] == sorted(m.seq for m in minutes)
         assert len(store.events(D1, D1)) == 1 and store.sessions()[0].source == "0"
+        for name in ("history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm"):
+            mode = (path.parent / name).stat().st_mode & 0o777
+            assert mode == 0o600, (name, oct(mode))  # private: it is about your body
+        assert path.parent.stat().st_mode & 0o777 == 0o700
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

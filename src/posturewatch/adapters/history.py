@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -78,10 +79,7 @@ def _damaged(path: Path, why: object) -> HistoryError:
 
 def _connect(path: Path, create: bool) -> sqlite3.Connection:
     if create:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HistoryError(f"{path.parent}: cannot create the data folder ({exc.strerror})")
+        _create_private(path)
         target, uri = str(path), False
     else:
         target, uri = path.resolve().as_uri() + "?mode=rw", True
@@ -89,6 +87,18 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
         return sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot open the history ({exc})") from exc
+
+
+def _create_private(path: Path) -> None:
+    """A new history is readable by its owner only (SQLite gives its -wal and -shm the same)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise HistoryError(f"{path}: cannot create the history ({exc.strerror})") from exc
+    os.close(fd)
 
 
 def _check(conn: sqlite3.Connection, path: Path) -> int:
