@@ -95,8 +95,8 @@ def _hour_range(rows: list[Row]) -> tuple[int, int]:
 
 
 def timeline_section(p: daystats.Period, minutes) -> Section:
-    rows = [Row(f"{d.date:%a %d %b}", _bands(daystats.day_slots(minutes, d.date)))
-            for d in p.days]
+    slots = daystats.slots_by_date(minutes, p.days[0].date, p.days[-1].date)
+    rows = [Row(f"{d.date:%a %d %b}", _bands(slots[d.date])) for d in p.days]
     lo, hi = _hour_range(rows)
     every = 60 if hi - lo <= 12 * 60 else 120
     ticks = [(m, f"{m // 60:02d}:00") for m in range(lo, hi + 1, every)]

@@ -14,6 +14,7 @@ time; they add up, and write order keeps the stretch right.
 from __future__ import annotations
 
 import datetime as _dt
+from collections import Counter
 from dataclasses import dataclass, fields, replace
 from typing import Iterable, Sequence
 
@@ -116,45 +117,56 @@ class Period:
     trend: Trend
 
 
-# --- minutes -------------------------------------------------------------------
+# --- minutes and events ---------------------------------------------------------------
 
-def _minute_counts(m: MinuteRecord) -> Counts:
-    return Counts(seated_s=m.seated_s, good_s=m.good_s, poor_s=m.poor_s,
-                  looking_down_s=m.looking_down_s, standing_s=m.standing_s, away_s=m.away_s,
-                  uncertain_s=m.uncertain_s, score_sum=(m.score_mean or 0.0) * m.score_n, score_n=m.score_n)
+def _minute_counts(ms: Sequence[MinuteRecord]) -> Counts:
+    """The minutes' seconds added up (one pass per field: a year is ~200 000 minutes)."""
+    def total(name: str) -> float:
+        return sum(getattr(m, name) for m in ms)
+
+    return Counts(seated_s=sum(m.seated_s for m in ms), good_s=total("good_s"),
+                  poor_s=total("poor_s"), looking_down_s=total("looking_down_s"),
+                  standing_s=total("standing_s"), away_s=total("away_s"),
+                  uncertain_s=total("uncertain_s"),
+                  score_sum=sum((m.score_mean or 0.0) * m.score_n for m in ms),
+                  score_n=sum(m.score_n for m in ms))
+
+
+def _event_counts(es: Sequence[EventRecord]) -> Counts:
+    kinds = Counter(e.kind for e in es)
+    how = Counter(e.detail if e.detail in BREAK_HOWS else "away"
+                  for e in es if e.kind == "break_taken")
+    return Counts(alerts=kinds["posture_alert"], reminders=kinds["break_due"],
+                  breaks_due=sum(1 for e in es if e.kind == "break_due" and e.repeat == 0),
+                  breaks_taken=kinds["break_taken"], breaks_away=how["away"],
+                  breaks_standing=how["standing"], breaks_command=how["command"],
+                  snoozes=kinds["snooze"], pauses=kinds["pause"])
+
+
+def by_date(items: Iterable, first: _dt.date, last: _dt.date) -> dict[_dt.date, list]:
+    """Minutes or events grouped by their local date, for every date from first to last."""
+    groups: dict[_dt.date, list] = {d: [] for d in dates(first, last)}
+    for item in items:
+        group = groups.get(item.local_date)
+        if group is not None:
+            group.append(item)
+    return groups
 
 
 def longest_stretches(minutes: Sequence[MinuteRecord]) -> dict[_dt.date, float]:
     """date -> the longest time seated without a break, from the sitting timer."""
     longest: dict[_dt.date, float] = {}
     prev: MinuteRecord | None = None
-    base = 0.0
+    prev_day, base = None, 0.0
     for m in sorted(minutes, key=lambda m: m.seq):
-        run = m.seated_run_s
+        run, day = m.seated_run_s, m.local_date
         if prev is None or prev.session != m.session or run < prev.seated_run_s - 1e-6:
             base = 0.0  # a new session, or a break restarted the timer
-        elif prev.local_date != m.local_date:
+        elif prev_day != day:
             base = prev.seated_run_s  # midnight: what came before counts for the day before
-        day = m.local_date
         longest[day] = max(longest.get(day, 0.0), run - base)
-        prev = m
+        prev, prev_day = m, day
     return longest
-
-
-def _event_counts(e: EventRecord) -> Counts:
-    kind = e.kind
-    if kind == "posture_alert":
-        return Counts(alerts=1)
-    if kind == "break_due":
-        return Counts(reminders=1, breaks_due=int(e.repeat == 0))
-    if kind == "break_taken":
-        how = e.detail if e.detail in BREAK_HOWS else "away"
-        return Counts(breaks_taken=1, **{f"breaks_{how}": 1})
-    if kind == "snooze":
-        return Counts(snoozes=1)
-    if kind == "pause":
-        return Counts(pauses=1)
-    return Counts()
 
 
 def _reasons(minutes: Iterable[MinuteRecord]) -> tuple[tuple[str, float], ...]:
@@ -172,20 +184,15 @@ def dates(first: _dt.date, last: _dt.date) -> list[_dt.date]:
 def day_stats(minutes: Sequence[MinuteRecord], events: Sequence[EventRecord],
               first: _dt.date, last: _dt.date) -> tuple[DayStats, ...]:
     """One DayStats per local date from `first` to `last` (inclusive), empty days included."""
-    counts = {d: Counts() for d in dates(first, last)}
-    by_day: dict[_dt.date, list[MinuteRecord]] = {d: [] for d in counts}
-    for m in minutes:
-        if m.local_date in counts:
-            counts[m.local_date] += _minute_counts(m)
-            by_day[m.local_date].append(m)
-    for e in events:
-        if e.local_date in counts:
-            counts[e.local_date] += _event_counts(e)
-    for day, run in longest_stretches(minutes).items():
-        if day in counts:  # never longer than the day's seated time (brief absences count)
-            longest = min(run, counts[day].seated_s)
-            counts[day] = replace(counts[day], longest_seated_s=max(0.0, longest))
-    return tuple(DayStats(d, counts[d], _reasons(by_day[d])) for d in counts)
+    ms, es = by_date(minutes, first, last), by_date(events, first, last)
+    longest = longest_stretches(minutes)
+    days = []
+    for day in ms:
+        counts = _minute_counts(ms[day]) + _event_counts(es[day])
+        # never longer than the day's seated time (the timer counts brief absences as seated)
+        run = max(0.0, min(longest.get(day, 0.0), counts.seated_s))
+        days.append(DayStats(day, replace(counts, longest_seated_s=run), _reasons(ms[day])))
+    return tuple(days)
 
 
 def totals(days: Sequence[DayStats]) -> Totals:
@@ -216,10 +223,8 @@ def period(minutes: Sequence[MinuteRecord], events: Sequence[EventRecord],
     """The `days` days up to `last` (inclusive), and the trend against the `days` before."""
     if days < 1:
         raise ValueError(f"days must be >= 1, got {days!r}")
-    first = last - _dt.timedelta(days=days - 1)
-    before = day_stats(minutes, events, first - _dt.timedelta(days=days),
-                       first - _dt.timedelta(days=1))
-    current = day_stats(minutes, events, first, last)
+    both = day_stats(minutes, events, last - _dt.timedelta(days=2 * days - 1), last)  # one pass
+    before, current = both[:days], both[days:]
     now = totals(current)
     return Period(current, now, trend(now, totals(before)))
 
@@ -242,10 +247,17 @@ class Slot:
 
 def day_slots(minutes: Iterable[MinuteRecord], day: _dt.date) -> tuple[Slot, ...]:
     """The day's minutes in time order; minutes filed twice (a clock jump) are added up."""
+    return slots_by_date(minutes, day, day)[day]
+
+
+def slots_by_date(minutes: Iterable[MinuteRecord], first: _dt.date,
+                  last: _dt.date) -> dict[_dt.date, tuple[Slot, ...]]:
+    return {day: _slots(ms) for day, ms in by_date(minutes, first, last).items()}
+
+
+def _slots(minutes: Sequence[MinuteRecord]) -> tuple[Slot, ...]:
     merged: dict[int, dict[str, float]] = {}
     for m in minutes:
-        if m.local_date != day:
-            continue
         index = int((m.start + m.utc_offset_s) // 60 % 1440)
         slot = merged.setdefault(index, dict.fromkeys(STATES, 0.0))
         for state in STATES:
@@ -292,5 +304,5 @@ def _opt(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-__all__ = ["Counts", "DayStats", "Period", "Slot", "Totals", "Trend", "day_slots", "day_stats",
-           "local_date", "period", "period_json", "totals", "trend"]
+__all__ = ["Counts", "DayStats", "Period", "Slot", "Totals", "Trend", "by_date", "day_slots",
+           "day_stats", "local_date", "period", "period_json", "slots_by_date", "totals", "trend"]

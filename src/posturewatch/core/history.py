@@ -32,6 +32,7 @@ EVENT_KINDS = ("posture_alert", "posture_recovered", "break_due", "break_taken",
                "pause", "resume", "calibration_stale", "summary")
 BREAK_HOWS = ("away", "standing", "command")
 EPOCH = _dt.datetime(1970, 1, 1)
+EPOCH_ORDINAL = EPOCH.toordinal()
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class WallTime:
 
 
 def local_date(t: float, utc_offset_s: int) -> _dt.date:
-    return (EPOCH + _dt.timedelta(seconds=t + utc_offset_s)).date()
+    return _dt.date.fromordinal(EPOCH_ORDINAL + int((t + utc_offset_s) // 86400))
 
 
 def local_day_start(day: _dt.date) -> float:
@@ -88,8 +89,9 @@ class MinuteRecord:
     seq: int = 0  # write order, filled in by the store
 
     def __post_init__(self) -> None:
-        bad = {s: self.seconds(s) for s in STATES if not self.seconds(s) >= 0}
-        if bad:
+        if not min(self.good_s, self.poor_s, self.looking_down_s, self.standing_s, self.away_s,
+                   self.uncertain_s) >= 0:  # also catches NaN
+            bad = {s: self.seconds(s) for s in STATES if not self.seconds(s) >= 0}
             raise ValueError(f"MinuteRecord seconds must be >= 0, got {bad}")
 
     def seconds(self, state: str) -> float:
@@ -100,12 +102,12 @@ class MinuteRecord:
         return local_date(self.start, self.utc_offset_s)
 
     @property
-    def seated_s(self) -> float:
-        return sum(self.seconds(s) for s in SEATED_STATES)
+    def seated_s(self) -> float:  # SEATED_STATES, spelled out: summed over a year of minutes
+        return self.good_s + self.poor_s + self.looking_down_s + self.uncertain_s
 
     @property
     def recorded_s(self) -> float:
-        return sum(self.seconds(s) for s in STATES)
+        return self.seated_s + self.standing_s + self.away_s
 
 
 @dataclass(frozen=True)
