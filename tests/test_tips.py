@@ -14,7 +14,7 @@ from posturewatch.core.daystats import Counts, DayStats, Totals
 
 def test_tips_prints_the_whole_guidance(capsys):
     assert cli.main(["tips"]) == 0
-    text = capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())  # as read, not as wrapped
     for needed in ("Sit back", "lower back", "feet flat", "eye level", "every 30 minutes",
                    "Drink water", "When to see a doctor"):
         assert needed in text, needed

@@ -11,6 +11,7 @@ or names a condition. The stretches are core.advice.STRETCHES (one source).
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from .advice import POSTURE, STRETCHES, Message, format_duration
@@ -51,14 +52,13 @@ NOT_A_DIAGNOSIS = ("posturewatch watches how you sit; it cannot tell what causes
 def guide() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The whole guidance as (heading, paragraphs)."""
     stretches = tuple(f"{name}: {how}." for name, how in STRETCHES)
-    doctor = tuple(f"See a doctor (or call your health service) if {why}." for why in
-                   WHEN_TO_SEE_A_DOCTOR)
+    doctor = tuple(f"If {why}." for why in WHEN_TO_SEE_A_DOCTOR)
     return (
         ("Sitting well", SITTING_WELL),
         ("Stand up and move", MOVING),
         ("Gentle stretches (stop if one hurts)", stretches),
         ("Water", (WATER,)),
-        ("When to see a doctor", doctor + (NOT_A_DIAGNOSIS,)),
+        ("When to see a doctor (or call your health service) about back pain", doctor),
     )
 
 
@@ -66,9 +66,11 @@ def guide_text() -> str:
     lines = ["Back care at the desk", ""]
     for heading, paragraphs in guide():
         lines.append(heading)
-        lines += [f"  - {p}" for p in paragraphs]
+        lines += [textwrap.fill(p, 88, initial_indent="  - ", subsequent_indent="    ")
+                  for p in paragraphs]
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    note = "Note: " + NOT_A_DIAGNOSIS
+    return "\n".join(lines + [textwrap.fill(note, 90)]) + "\n"
 
 
 # --- tips that fit what the history shows ---------------------------------------
