@@ -185,3 +185,20 @@ def test_forgotten_records_are_gone_from_the_file_not_only_from_the_tables(tmp_p
         assert store.counts() == {"sessions": 0, "minutes": 0, "events": 0}
     files = [p for p in tmp_path.iterdir()]
     assert not any(secret.encode() in p.read_bytes() for p in files)
+
+
+def test_a_locked_history_is_busy_not_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "h.sqlite3"
+    filled(path, days=1).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA locking_mode = EXCLUSIVE")  # another program holds it for good
+    other.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.2)
+    before = digest(path)
+    try:
+        with pytest.raises(HistoryError) as caught:
+            HistoryStore.open(path, create=False)
+    finally:
+        other.close()
+    assert "cannot use the history (database is locked)" in str(caught.value)
+    assert "damaged" not in str(caught.value) and digest(path) == before

@@ -158,11 +158,11 @@ class HistoryStore:
             conn.execute("PRAGMA journal_mode = WAL")  # the first write: only after the checks
             conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn, migrations)
+        except sqlite3.OperationalError as exc:  # busy, read-only, disk full: not damage
+            conn.close()
+            raise HistoryError(f"{path}: cannot use the history ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise HistoryError(f"{path}: the history is busy (locked for more than "
-                                   f"{BUSY_TIMEOUT_S:g} s); try again") from exc
             raise _damaged(path, exc) from exc
         except BaseException:
             conn.close()
@@ -181,9 +181,10 @@ class HistoryStore:
     def _run(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
         try:
             return self.conn.execute(sql, params)
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError) as exc:
+            # busy, disk full, read-only, I/O error, closed: the file is not (known to be) damaged
+            raise HistoryError(f"{self.path}: cannot use the history ({exc})") from exc
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise HistoryError(f"{self.path}: the history is busy; try again") from exc
             raise _damaged(self.path, exc) from exc
 
     def _transaction(self, statements: Sequence[tuple[str, Sequence]]) -> list[sqlite3.Cursor]:

@@ -96,7 +96,7 @@ class HistorySink:
         try:
             self.store.forget_before(today - _dt.timedelta(days=self.config.keep_days))
             return self._summary(today, stretch_index) if self.config.daily_summary else []
-        except HistoryError as exc:
+        except Exception as exc:  # reading the history must never stop monitoring
             log.warning("history: %s", exc)
             return []
 
@@ -118,11 +118,14 @@ class HistorySink:
         end = self.last_wall if self.last_wall is not None else time.time()
         try:
             self.store.end_session(self.session_id, local_wall(end))
-        except HistoryError as exc:
+        except Exception as exc:  # reading the history must never stop monitoring
             log.warning("history: could not close the session: %s", exc)
         if self.unsaved:
             log.warning("history: %d records could not be written", len(self.unsaved))
-        self.store.close()
+        try:
+            self.store.close()
+        except Exception as exc:
+            log.warning("history: %s", exc)
         self.store = None
 
     # --- writing, never raising ----------------------------------------------------------
@@ -155,7 +158,7 @@ class HistorySink:
                            for m in self.builder.peek()]
             minutes = self.store.minutes(day, day) + open_minute
             events = self.store.events(day, day)
-        except HistoryError as exc:
+        except Exception as exc:  # reading the history must never stop monitoring
             log.warning("history: %s", exc)
             return _run_totals(totals)
         c = daystats.day_stats(minutes, events, day, day)[0].counts
