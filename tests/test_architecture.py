@@ -130,6 +130,8 @@ def test_adapters_do_not_import_the_app(path):
 OWNERS = {
     "mediapipe": {"adapters/mediapipe_pose.py"},
     "plyer": {"adapters/notify.py"},
+    "sqlite3": {"adapters/history.py"},
+    "matplotlib": set(),  # charts are SVG text (adapters/charts.py)
 }
 OWNED_BY_ADAPTERS = {"cv2", "mediapipe", "plyer", "platformdirs", "sqlite3"}
 

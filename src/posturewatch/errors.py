@@ -85,6 +85,12 @@ class BadLabels(PostureWatchError):
     exit_code = 13
 
 
+class HistoryError(PostureWatchError):
+    """A history database that is damaged, not ours, or from a newer posturewatch."""
+
+    exit_code = 14
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: unwind like Ctrl-C (temporary files removed), then exit 143.
 

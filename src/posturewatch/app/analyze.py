@@ -17,7 +17,7 @@ from ..core.posture_state import PostureConfig
 from ..core.summary import Summary, SummaryBuilder
 from ..errors import UsageError
 from ..ports import SourceInfo
-from . import flags, report
+from . import flags, recording_report, report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
 from .progress import Progress
 from .session import Timeline, new_timeline
@@ -48,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--calibration", metavar="FILE",
                      help="like --profile, from a profile file anywhere (e.g. made with "
                      "`calibrate --output`)")
+    recording_report.add_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -74,6 +75,7 @@ class Analysis:
     analysed_s: float  # seconds of recording covered
     elapsed_s: float
     timeline: Timeline | None = None  # with a profile: the posture over time
+    trace: recording_report.Trace | None = None  # with --report: per-frame values to draw
 
 
 def _timeline(args: argparse.Namespace, read: dict[str, Path | None]) -> Timeline | None:
@@ -103,7 +105,9 @@ def model_file(spec: str | None) -> Path | None:
 
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     return {"--csv": None if args.csv is None else local_path(args.csv, "--csv"),
-            "--poses": None if args.poses is None else local_path(args.poses, "--poses")}
+            "--poses": None if args.poses is None else local_path(args.poses, "--poses"),
+            "--report": None if getattr(args, "report", None) is None
+            else local_path(args.report, "--report")}
 
 
 def _csv_extra(timeline: Timeline | None) -> tuple:
@@ -121,6 +125,7 @@ def analyse(args: argparse.Namespace) -> Analysis:
     read: dict[str, Path | None] = {"the input": source, "the pose model": model_file(args.model)}
     check_distinct(read, outputs)  # before the slow model load, and again below
     builder, timeline = SummaryBuilder(), _timeline(args, read)
+    trace = recording_report.Trace() if getattr(args, "report", None) else None
     first_t = last_t = None
     extra = ("state", "score", "reasons") if timeline else ()
     with ExitStack() as stack:
@@ -135,6 +140,8 @@ def analyse(args: argparse.Namespace) -> Analysis:
             builder.update(obs)
             if timeline:
                 timeline.update(obs)
+            if trace is not None:
+                trace.update(obs, timeline)
             if log_out:
                 log_out.write(timed)
             if csv_out:
@@ -147,13 +154,18 @@ def analyse(args: argparse.Namespace) -> Analysis:
         timeline.finish(end_s)
     return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
                     0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
-                    timeline)
+                    timeline, trace)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.end is not None and args.end <= args.start:
         raise UsageError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
+    report_path = None if args.report is None else local_path(args.report, "--report")
+    if report_path:
+        recording_report.check_output(report_path, args.force)
     analysis = analyse(args)
+    if report_path:
+        recording_report.write(report_path, analysis, analysis.trace, args.force)
     if args.json:
         print(strict_json.dumps(report.analysis_json(analysis), indent=2))
     else:

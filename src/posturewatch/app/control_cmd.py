@@ -111,10 +111,25 @@ def status_text(s: dict) -> str:
         + (f" - {s['camera_error']}" if s.get("camera_error") else ""),
         f"notifications:  {s['notifier']}",
         f"profile:        {s['profile'] or 'none'}",
+        f"today:          {today_text(s.get('today') or {})}",
+        f"history:        {s.get('history', 'n/a')}",
     ]
     if s.get("profile_note"):
         lines.append(f"note:           {s['profile_note']}")
     return "\n".join(lines)
+
+
+def today_text(today: dict) -> str:
+    if "seated_min" not in today:
+        return "n/a"
+    share = today.get("good_share")
+    parts = [f"seated {format_duration(today['seated_min'] * 60)}",
+             "good posture " + ("n/a" if share is None else f"{share:.0%}")]
+    due = today.get("breaks_due")
+    parts.append(f"breaks {today['breaks']}" + (f" of {due} due" if due else ""))
+    if "alerts" in today:
+        parts.append(f"posture alerts {today['alerts']}")
+    return ", ".join(parts) + ("" if today.get("from") == "history" else " (this run)")
 
 
 def run_start(args: argparse.Namespace) -> int:

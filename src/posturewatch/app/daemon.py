@@ -31,7 +31,7 @@ from ..core.monitor import Monitor
 from ..core.observation import observe
 from ..core.settings import Settings
 from ..errors import CameraError, ProfileError, UsageError
-from . import daemon_setup
+from . import daemon_setup, history_sink
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Daemon:
                  profile_note: str, profile_name: str = "",
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, history=None) -> None:
         self.settings, self.feed, self.monitor, self.notifier = settings, feed, monitor, notifier
         self.profile_note, self.profile_name = profile_note, profile_name
         self.clock, self.wall, self.sleep = clock, wall, sleep
@@ -139,6 +139,8 @@ class Daemon:
         self.stretch_index = 0
         self.backoff_s = 1.0
         self.day = _dt.date.fromtimestamp(wall())
+        self.wall_start = wall()
+        self.history = history if history is not None else history_sink.HistorySink()
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -147,6 +149,10 @@ class Daemon:
         if self.settings.realtime and self.wall0 is not None:
             return self.clock() - self.wall0
         return self.stream_t
+
+    def wall_at(self, t: float) -> float:
+        """The wall-clock time of loop time `t`; a file read as fast as possible keeps its own time."""
+        return self.wall() if self.paced else self.wall_start + t
 
     def wait_until(self, due: float) -> None:
         """Serves control requests until `due` (paced) or once (as fast as possible)."""
@@ -167,6 +173,7 @@ class Daemon:
         if self.settings.realtime and not self.feed.live:
             self.wall0 = self.clock()
         due = self.now()
+        self._new_day()
         while not self.stopping:
             self.wait_until(due)
             if self.stopping:
@@ -199,6 +206,7 @@ class Daemon:
         self.stream_t = timed.t
         for event in self.monitor.update(observe(timed), timed.t):
             self.on_event(event)
+        self.history.sample(self.wall_at(timed.t), timed.t, self.monitor.status(timed.t))
         self._roll_day()
 
     def _paused(self, now: float) -> float:
@@ -229,6 +237,7 @@ class Daemon:
 
     # --- events -----------------------------------------------------------------
     def on_event(self, event) -> None:
+        self.history.event(event, self.wall_at(event.t))
         if isinstance(event, PostureAlert):
             self.notify(advice.posture_message(event))
         elif isinstance(event, PostureRecovered):
@@ -258,10 +267,15 @@ class Daemon:
         self.health.last_notification = f"{message.title}: {message.body}"
 
     def _roll_day(self) -> None:
-        today = _dt.date.fromtimestamp(self.wall())
+        today = _dt.date.fromtimestamp(self.wall_at(self.stream_t))
         if today != self.day:
             log.info("%s: %s", self.day.isoformat(), self.monitor.take_totals().line())
             self.day = today
+            self._new_day()
+
+    def _new_day(self) -> None:
+        for message in self.history.new_day(self.day, self.stretch_index):
+            self.notify(message)
 
     def log_summary(self) -> None:
         log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())
@@ -289,6 +303,8 @@ class Daemon:
         elif cmd == "stop":
             self.stopping = True
             log.info("stop requested")
+        self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
+                             str(args.get("reason") or ""))
         return self.status(now)
 
     def status(self, now: float) -> dict:
@@ -306,8 +322,7 @@ class Daemon:
             "notifier": getattr(self.notifier, "active", "") or "not used yet",
             "last_notification": self.health.last_notification,
             "source": self.settings.source, "stopping": self.stopping, "pid": os.getpid(),
-            "today": {"seated_min": round(s.totals.seated_s / 60, 1), "breaks": s.totals.breaks,
-                      "good_share": s.totals.good_share},
+            "today": self.history.today(self.wall_at(now), s.totals), **self.history.status(),
         }
 
     def _wall_time(self, now: float, until: float | None) -> str | None:
@@ -361,9 +376,12 @@ def _run(settings: Settings, verbose: int, stopper: daemon_setup.Stopper) -> int
         if note:
             log.info(note)
             daemon_setup.say(note)
+        monitor = build_monitor(settings, tracker)
+        history = stack.enter_context(history_sink.open_sink(
+            settings, profile_name, monitor.breaks.config.max_step_s))
         notifier = daemon_setup.notifier()
-        daemon = Daemon(settings, feed, build_monitor(settings, tracker), notifier, note,
-                        profile_name)
+        daemon = Daemon(settings, feed, monitor, notifier, note, profile_name,
+                        history=history)
         # Queued notifications go out when a file ends; on a stop only briefly.
         stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
                                               give_up=lambda: daemon.stopping))

@@ -41,6 +41,9 @@ class Settings:
     fps: float = 1.0  # frames analysed per second while someone is there
     away_fps: float = 0.2  # frames analysed per second while nobody is there
     retry_camera: bool = False  # keep retrying a missing camera (as a service)
+    history: bool = True  # keep the per-minute history (docs/history.md)
+    history_days: float = 365.0  # days of history kept; older records are deleted
+    daily_summary: bool = True  # a notification with the day's totals
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -80,6 +83,9 @@ HELP = {
     "fps": "frames analysed per second while someone is in view",
     "away_fps": "frames analysed per second while nobody is in view",
     "retry_camera": "keep retrying (with backoff) when the camera is missing at start",
+    "history": "keep a history of your days (per-minute totals and events, never images)",
+    "history_days": "days of history kept; older records are deleted",
+    "daily_summary": "notify the day's totals at its end (or at the next start)",
 }
 
 # (lowest allowed, highest allowed, lowest is exclusive)
@@ -93,6 +99,7 @@ _RANGES = {
     "snooze": (0.0, 1440.0, True),
     "fps": (0.0, 30.0, True),
     "away_fps": (0.0, 30.0, True),
+    "history_days": (1.0, 36500.0, False),
 }
 
 
