@@ -12,15 +12,14 @@ from pathlib import Path
 from ..adapters import config, profiles
 from ..adapters.csv_out import ObservationCsv
 from ..adapters.pose_log import PoseLogWriter
-from ..core.observation import observe
-from ..core.posture_state import PostureConfig
+from ..core.settings import DEFAULTS
 from ..core.summary import Summary, SummaryBuilder
 from ..errors import UsageError
 from ..ports import SourceInfo
 from . import report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
 from .progress import Progress
-from .session import Timeline, new_timeline
+from .session import Timeline, at_rate, new_timeline
 
 
 def non_negative(text: str) -> float:
@@ -78,19 +77,21 @@ class Analysis:
     timeline: Timeline | None = None  # with a profile: the posture over time
 
 
-def _timeline(args: argparse.Namespace) -> Timeline | None:
-    """The posture tracker, set up as the daemon would be with the user's settings."""
-    if not (args.profile or args.calibration):
-        return None
-    profile = profiles.load_profile(args.calibration or args.profile)
-    settings = config.load().settings
-    onset = min(PostureConfig.onset_delay_s, settings.alert_after_s)
-    return new_timeline(profile.baseline, PostureConfig(
-        onset_delay_s=onset, alert_after_s=settings.alert_after_s, cooldown_s=settings.cooldown))
+def _profile(args: argparse.Namespace):
+    return profiles.load_profile(args.calibration or args.profile) if (
+        args.profile or args.calibration) else None
 
 
-def _csv_extra(timeline: Timeline | None) -> tuple:
-    if timeline is None:
+def _timeline(profile, frame_step: float) -> Timeline:
+    """The session the daemon would run with the user's settings, at the recording's rate
+    (without a profile: presence only)."""
+    if profile is None:
+        return new_timeline(None, at_rate(DEFAULTS, frame_step))
+    return new_timeline(profile.baseline, at_rate(config.load().settings, frame_step))
+
+
+def _csv_extra(timeline: Timeline) -> tuple:
+    if timeline.tracker is None:
         return ()
     score = timeline.tracker.score
     return (timeline.tracker.state, "" if score is None else f"{score.total:.1f}",
@@ -99,19 +100,18 @@ def _csv_extra(timeline: Timeline | None) -> tuple:
 
 def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
-    builder, timeline = SummaryBuilder(), _timeline(args)
+    builder, profile = SummaryBuilder(), _profile(args)
     first_t = last_t = None
-    extra = ("state", "score", "reasons") if timeline else ()
+    extra = ("state", "score", "reasons") if profile else ()
     with ExitStack() as stack:
         poses = stack.enter_context(open_poses(args.input, args.fps, args.start, args.end, args.model))
+        timeline = _timeline(profile, poses.frame_step)
         csv_out = stack.enter_context(ObservationCsv(args.csv, extra)) if args.csv else None
         log_out = stack.enter_context(PoseLogWriter(args.poses, poses.header)) if args.poses else None
         progress = stack.enter_context(Progress(poses.expected_s, f"analysing {Path(args.input).name}"))
         for timed in poses:
-            obs = observe(timed)
+            obs = timeline.update(timed)
             builder.update(obs)
-            if timeline:
-                timeline.update(obs)
             if log_out:
                 log_out.write(timed)
             if csv_out:
@@ -120,11 +120,11 @@ def analyse(args: argparse.Namespace) -> Analysis:
             last_t = obs.t
             progress.update(obs.t - first_t)
     end_s = None if last_t is None else last_t + poses.frame_step
-    if timeline and end_s is not None:
+    if end_s is not None:
         timeline.finish(end_s)
     return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
                     0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
-                    timeline)
+                    timeline if timeline.tracker else None)
 
 
 def run(args: argparse.Namespace) -> int:

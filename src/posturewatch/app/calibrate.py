@@ -15,10 +15,11 @@ from typing import Sequence
 import numpy as np
 
 from ..adapters import profiles
-from ..core.baseline import NotEnoughData, fit_baseline
+from ..core.baseline import NotEnoughData
 from ..core.features import FEATURE_NAMES
 from ..core.observation import Observation, observe
 from ..core.scoring import RULES, tolerance
+from ..core.session import fit_upright
 from ..errors import ProfileError, UsageError
 from .analyze import non_negative
 from .inputs import open_poses
@@ -72,7 +73,7 @@ def feature_medians(observations: Sequence[Observation]) -> dict[str, float]:
 def build_profile(name: str, upright: Sequence[Observation], *, frame: tuple[int, int],
                   model: str | None, source: str, samples: dict | None = None) -> profiles.Profile:
     try:
-        baseline = fit_baseline(upright)
+        baseline = fit_upright(upright)
     except NotEnoughData as exc:
         raise ProfileError(f"cannot calibrate: {exc}; make sure your head and shoulders are "
                            "in view") from None
