@@ -42,10 +42,17 @@ def alerts(events):
 def test_sitting_well_says_nothing():
     tracker, events, states = run([(60, GOOD)])
     assert events == [] and tracker.episodes == []
-    settled = PostureConfig().settle_s
-    assert {s for t, s in states.items() if t < settled} == {"uncertain"}  # sitting down
-    assert {s for t, s in states.items() if t >= settled} == {"good"}
+    assert set(states.values()) == {"good"}
     assert tracker.score.total < 10
+
+
+def test_after_coming_back_posture_is_judged_once_the_user_has_settled():
+    tracker, events, states = run([(10, GOOD), (5, NOBODY), (20, SLOUCH)])
+    settle = PostureConfig().settle_s
+    assert states[15.0] == "uncertain" and states[round(15.0 + settle - 0.2, 1)] == "uncertain"
+    (alert,) = alerts(events)
+    assert alert.started_s >= 15.0 + settle - 1e-6  # the slouch counts from then
+    assert alert.t == pytest.approx(15.0 + settle + 5.0, abs=0.5)
 
 
 def test_a_held_slouch_alerts_after_the_onset_delay_and_episode_starts_when_it_began():

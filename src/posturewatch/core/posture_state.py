@@ -127,7 +127,7 @@ class PostureTracker:
         self._run: _Run | None = None
         self._last_t: float | None = None
         self._last_seen: float | None = None
-        self._seated_since: float | None = None  # first seated sighting since away/standing
+        self._seated_since: float | None = None  # back (seated) since, after away/standing
         self._rising_since: float | None = None  # smoothed deviation >= exit, no run yet
         self._last_alert: float | None = None
         self._implausible_since: float | None = None
@@ -140,10 +140,10 @@ class PostureTracker:
         self._last_t = t
         if not obs.present:
             return self._not_seated(t, obs.presence)
-        if self._seated_since is None or self.state in ("away", "standing"):
-            self._seated_since = t
+        if self.state in ("away", "standing"):
+            self._seated_since = t  # back: settle first (at the start the user already sits)
         self._last_seen = t
-        if t - self._seated_since < self.config.settle_s:
+        if self._seated_since is not None and t - self._seated_since < self.config.settle_s:
             # Sitting down takes a few seconds of shifting about, and the pose model
             # a few frames to lock onto the user again: no judging yet.
             self.state = "uncertain"
@@ -197,8 +197,9 @@ class PostureTracker:
         """When the poor posture that just reached `enter` began."""
         rising = max(self._rising_since if self._rising_since is not None else t, t - RAMP_S)
         start = rising - self.config.smoothing_s / 2  # the moving median's delay
-        settled = self._seated_since + self.config.settle_s if self._seated_since is not None else t
-        return max(start, settled)
+        if self._seated_since is None:
+            return start
+        return max(start, self._seated_since + self.config.settle_s)
 
     def _track(self, t: float) -> list[Event]:
         run = self._run
