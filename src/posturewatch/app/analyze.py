@@ -82,12 +82,10 @@ def _profile(args: argparse.Namespace):
         args.profile or args.calibration) else None
 
 
-def _timeline(profile, frame_step: float) -> Timeline:
+def _timeline(profile, settings, frame_step: float) -> Timeline:
     """The session the daemon would run with the user's settings, at the recording's rate
     (without a profile: presence only)."""
-    if profile is None:
-        return new_timeline(None, at_rate(DEFAULTS, frame_step))
-    return new_timeline(profile.baseline, at_rate(config.load().settings, frame_step))
+    return new_timeline(profile.baseline if profile else None, at_rate(settings, frame_step))
 
 
 def _csv_extra(timeline: Timeline) -> tuple:
@@ -101,11 +99,12 @@ def _csv_extra(timeline: Timeline) -> tuple:
 def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
     builder, profile = SummaryBuilder(), _profile(args)
+    settings = config.load().settings if profile else DEFAULTS  # errors before the long part
     first_t = last_t = None
     extra = ("state", "score", "reasons") if profile else ()
     with ExitStack() as stack:
         poses = stack.enter_context(open_poses(args.input, args.fps, args.start, args.end, args.model))
-        timeline = _timeline(profile, poses.frame_step)
+        timeline = _timeline(profile, settings, poses.frame_step)
         csv_out = stack.enter_context(ObservationCsv(args.csv, extra)) if args.csv else None
         log_out = stack.enter_context(PoseLogWriter(args.poses, poses.header)) if args.poses else None
         progress = stack.enter_context(Progress(poses.expected_s, f"analysing {Path(args.input).name}"))
