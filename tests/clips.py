@@ -12,7 +12,8 @@
     clips.truth_poses(name)                # [(t, core Pose | None)] from the labelled landmark pixels
     clips.held(name, t)                    # the label file says no posture change is under way at t
     clips.pose_log(name, fps=5.0)          # Path of a pose log made by the real pipeline
-    clips.observations(name, fps=5.0)      # [core Observation] replayed from that pose log
+    clips.poses(name, fps=5.0)             # [core TimedPose] replayed from that pose log
+    clips.observations(name, fps=5.0)      # [core Observation] of them, without a profile
     clips.samples_dir(), clips.models_dir(), clips.model_path("full")
 
 Pose logs are made by the real pipeline (VideoFileSource -> MediaPipePoseEstimator
@@ -40,7 +41,7 @@ from pathlib import Path
 from posturewatch.adapters import labels as labels_mod
 from posturewatch.adapters.pose_log import PoseLogHeader, PoseLogReader, write_pose_log
 from posturewatch.core.observation import Observation, observe
-from posturewatch.core.pose import Landmark, Part, Pose
+from posturewatch.core.pose import Landmark, Part, Pose, TimedPose
 
 REPO = Path(__file__).resolve().parents[1]
 INDEX = REPO / "sample_videos" / "clips.toml"
@@ -240,6 +241,7 @@ class PoseCache:
     def __init__(self, directory: Path, keep_dir: Path | None = None) -> None:
         self.directory = Path(directory)
         self.keep_dir = Path(keep_dir) if keep_dir else None
+        self._poses: dict[tuple[str, float], tuple[TimedPose, ...]] = {}
         self._observations: dict[tuple[str, float], tuple[Observation, ...]] = {}
 
     def _key(self, name: str, fps: float) -> str:
@@ -262,14 +264,20 @@ class PoseCache:
             kept.write_bytes(path.read_bytes())
         return path
 
+    def poses(self, name: str, fps: float = DEFAULT_FPS) -> tuple[TimedPose, ...]:
+        key = (name, float(fps))
+        if key not in self._poses:
+            reader = PoseLogReader(self.pose_log(name, fps))
+            try:
+                self._poses[key] = tuple(reader)
+            finally:
+                reader.close()
+        return self._poses[key]
+
     def observations(self, name: str, fps: float = DEFAULT_FPS) -> tuple[Observation, ...]:
         key = (name, float(fps))
         if key not in self._observations:
-            reader = PoseLogReader(self.pose_log(name, fps))
-            try:
-                self._observations[key] = tuple(observe(timed) for timed in reader)
-            finally:
-                reader.close()
+            self._observations[key] = tuple(observe(timed) for timed in self.poses(name, fps))
         return self._observations[key]
 
 
@@ -293,6 +301,11 @@ def pose_log(name: str, fps: float = DEFAULT_FPS) -> Path:
     return cache().pose_log(name, fps)
 
 
+def poses(name: str, fps: float = DEFAULT_FPS) -> tuple[TimedPose, ...]:
+    """The clip's timed poses, replayed from its pose log."""
+    return cache().poses(name, fps)
+
+
 def observations(name: str, fps: float = DEFAULT_FPS) -> tuple[Observation, ...]:
-    """The clip's observations (presence + features), replayed from its pose log."""
+    """The clip's observations (presence + features) by the presence rule without a profile."""
     return cache().observations(name, fps)

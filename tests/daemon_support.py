@@ -14,7 +14,7 @@ import clips
 
 from posturewatch.adapters import profiles
 from posturewatch.adapters.control import runtime_paths, send_command
-from posturewatch.core.baseline import fit_baseline
+from posturewatch.core.session import fit_upright
 from posturewatch.errors import DaemonError
 
 SLOUCH_CLIP = "warp_selfie_woman_slouch_gradual"  # upright 0-12 s, slouched 20-35 s
@@ -26,7 +26,7 @@ def make_profile(clip: str, upright_until_s: float, out: Path) -> Path:
     """A profile fitted from the clip's first seconds, as `calibrate` would make it."""
     upright = [o for o in clips.observations(clip) if o.present and o.t < upright_until_s]
     header_size = upright[0].pose.width, upright[0].pose.height
-    profile = profiles.Profile("test", fit_baseline(upright), "2026-01-01T00:00:00Z",
+    profile = profiles.Profile("test", fit_upright(upright), "2026-01-01T00:00:00Z",
                                header_size, "full", clip)
     profiles.save_profile(profile, out)
     return out

@@ -15,7 +15,8 @@ from daemon_support import LONG_CLIP, UPRIGHT_CLIP, spawn_run, status_or_none, w
 from posturewatch.adapters.control import runtime_paths
 from posturewatch.adapters.pacing import CameraFeed
 from posturewatch.app import cli
-from posturewatch.app.daemon import Daemon, build_monitor
+from posturewatch.app.daemon import Daemon
+from posturewatch.core.session import build_session
 from posturewatch.core.pose import Landmark, Part, Pose
 from posturewatch.core.settings import Settings
 
@@ -198,8 +199,16 @@ class FakeCapture:
         self.opened, self.released = False, self.released + 1
 
 
+# Someone seated facing the camera (the presence rule wants a face of a plausible size).
+SEATED = {Part.NOSE: (0.50, 0.40), Part.LEFT_EYE: (0.53, 0.36), Part.RIGHT_EYE: (0.47, 0.36),
+          Part.LEFT_EAR: (0.56, 0.39), Part.RIGHT_EAR: (0.44, 0.39),
+          Part.MOUTH_LEFT: (0.52, 0.46), Part.MOUTH_RIGHT: (0.48, 0.46),
+          Part.LEFT_SHOULDER: (0.66, 0.65), Part.RIGHT_SHOULDER: (0.34, 0.65)}
+
+
 def person() -> Pose:
-    marks = {part: Landmark(0.5, 0.5, 0.0, 1.0) for part in Part}
+    marks = {part: Landmark(*SEATED.get(part, (0.5, 0.9)), 0.0, 1.0 if part in SEATED else 0.1)
+             for part in Part}
     return Pose(64, 48, marks)
 
 
@@ -233,7 +242,7 @@ def test_camera_missing_then_lost_then_back_with_backoff(caplog):
 
     settings = Settings(source="0", retry_camera=True)
     feed = CameraFeed("0", Estimator(), capture=capture, clock=clock)
-    daemon = Daemon(settings, feed, build_monitor(settings, None),
+    daemon = Daemon(settings, feed, build_session(settings),
                     type("N", (), {"notify": lambda self, t, b: True})(), "",
                     clock=clock, sleep=sleep)
     assert daemon.run() == 0
@@ -264,7 +273,7 @@ def test_pause_releases_the_camera_and_resume_reopens_it():
 
     settings = Settings(source="0")
     feed = CameraFeed("0", Estimator(), capture=capture, clock=clock)
-    daemon = Daemon(settings, feed, build_monitor(settings, None),
+    daemon = Daemon(settings, feed, build_session(settings),
                     type("N", (), {"notify": lambda self, t, b: True})(), "",
                     clock=clock, sleep=clock.sleep)
     assert daemon.run() == 0
@@ -285,7 +294,7 @@ def test_a_missing_notification_server_never_stops_monitoring():
                              "next": lambda self, due: __import__(
                                  "posturewatch.core.pose", fromlist=["TimedPose"]).TimedPose(
                                  max(due, 0.0), person()) if due < 30 else None})()
-    daemon = Daemon(settings, feed, build_monitor(settings, None), Broken(), "")
+    daemon = Daemon(settings, feed, build_session(settings), Broken(), "")
     assert daemon.run() == 0
     assert daemon.health.last_notification.startswith("Time for a break")
 

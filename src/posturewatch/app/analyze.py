@@ -12,15 +12,14 @@ from ..adapters import config, profiles, strict_json
 from ..adapters.csv_out import ObservationCsv
 from ..adapters.files import check_distinct, local_path
 from ..adapters.pose_log import PoseLogWriter
-from ..core.observation import observe
-from ..core.posture_state import PostureConfig
+from ..core.settings import DEFAULTS
 from ..core.summary import Summary, SummaryBuilder
 from ..errors import UsageError
 from ..ports import SourceInfo
 from . import flags, recording_report, report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
 from .progress import Progress
-from .session import Timeline, new_timeline
+from .session import Timeline, at_rate, new_timeline
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -78,23 +77,18 @@ class Analysis:
     trace: recording_report.Trace | None = None  # with --report: per-frame values to draw
 
 
-def _timeline(args: argparse.Namespace, read: dict[str, Path | None]) -> Timeline | None:
-    """The posture tracker, set up as the daemon would be with the user's settings.
-
-    Adds the files it read to `read`, so that no output can replace them.
-    """
+def _profile(args: argparse.Namespace):
     if args.calibration is not None:
-        profile = profiles.read_profile(local_path(args.calibration, "--calibration"))
-    elif args.profile is not None:
-        profile = profiles.load_named(args.profile)
-    else:
-        return None
-    effective = config.load()
-    read.update({"the calibration profile": profile.path, "the config file": effective.path})
-    settings = effective.settings
-    onset = min(PostureConfig.onset_delay_s, settings.alert_after_s)
-    return new_timeline(profile.baseline, PostureConfig(
-        onset_delay_s=onset, alert_after_s=settings.alert_after_s, cooldown_s=settings.cooldown))
+        return profiles.read_profile(local_path(args.calibration, "--calibration"))
+    if args.profile is not None:
+        return profiles.load_named(args.profile)
+    return None
+
+
+def _timeline(profile, settings, frame_step: float) -> Timeline:
+    """The session the daemon would run with the user's settings, at the recording's rate
+    (without a profile: presence only)."""
+    return new_timeline(profile.baseline if profile else None, at_rate(settings, frame_step))
 
 
 def model_file(spec: str | None) -> Path | None:
@@ -110,8 +104,8 @@ def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
             else local_path(args.report, "--report")}
 
 
-def _csv_extra(timeline: Timeline | None) -> tuple:
-    if timeline is None:
+def _csv_extra(timeline: Timeline) -> tuple:
+    if timeline.tracker is None:
         return ()
     score = timeline.tracker.score
     return (timeline.tracker.state, "" if score is None else f"{score.total:.1f}",
@@ -124,22 +118,26 @@ def analyse(args: argparse.Namespace) -> Analysis:
     outputs = _outputs(args)
     read: dict[str, Path | None] = {"the input": source, "the pose model": model_file(args.model)}
     check_distinct(read, outputs)  # before the slow model load, and again below
-    builder, timeline = SummaryBuilder(), _timeline(args, read)
+    builder, profile = SummaryBuilder(), _profile(args)
+    settings = DEFAULTS
+    if profile is not None:  # errors before the long part
+        effective = config.load()
+        read.update({"the calibration profile": profile.path, "the config file": effective.path})
+        settings = effective.settings
     trace = recording_report.Trace() if getattr(args, "report", None) else None
     first_t = last_t = None
-    extra = ("state", "score", "reasons") if timeline else ()
+    extra = ("state", "score", "reasons") if profile else ()
     with ExitStack() as stack:
         poses = stack.enter_context(open_poses(source, args.fps, args.start, args.end, args.model))
         check_distinct({**read, "the pose model file": poses.model_file}, outputs)
+        timeline = _timeline(profile, settings, poses.frame_step)
         csv_path, log_path = outputs["--csv"], outputs["--poses"]
         csv_out = stack.enter_context(ObservationCsv(csv_path, extra)) if csv_path else None
         log_out = stack.enter_context(PoseLogWriter(log_path, poses.header)) if log_path else None
         progress = stack.enter_context(Progress(poses.expected_s, f"analysing {source.name}"))
         for timed in poses:
-            obs = observe(timed)
+            obs = timeline.update(timed)
             builder.update(obs)
-            if timeline:
-                timeline.update(obs)
             if trace is not None:
                 trace.update(obs, timeline)
             if log_out:
@@ -150,11 +148,11 @@ def analyse(args: argparse.Namespace) -> Analysis:
             last_t = obs.t
             progress.update(obs.t - first_t)
     end_s = None if last_t is None else last_t + poses.frame_step
-    if timeline and end_s is not None:
+    if end_s is not None:
         timeline.finish(end_s)
     return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
                     0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
-                    timeline, trace)
+                    timeline if timeline.tracker else None, trace)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,10 +16,11 @@ import numpy as np
 
 from ..adapters import profiles, strict_json
 from ..adapters.files import check_distinct, local_path
-from ..core.baseline import NotEnoughData, fit_baseline
+from ..core.baseline import NotEnoughData
 from ..core.features import FEATURE_NAMES
 from ..core.observation import Observation, observe
 from ..core.scoring import RULES, tolerance
+from ..core.session import fit_upright
 from ..errors import OutputError, ProfileError, UsageError
 from . import flags
 from .analyze import model_file
@@ -76,7 +77,7 @@ def feature_medians(observations: Sequence[Observation]) -> dict[str, float]:
 def build_profile(name: str, upright: Sequence[Observation], *, frame: tuple[int, int],
                   model: str | None, source: str, samples: dict | None = None) -> profiles.Profile:
     try:
-        baseline = fit_baseline(upright)
+        baseline = fit_upright(upright)
     except NotEnoughData as exc:
         raise ProfileError(f"cannot calibrate: {exc}; make sure your head and shoulders are "
                            "in view") from None

@@ -1,6 +1,9 @@
 """`posturewatch run`: the monitor in the foreground (what a service starts).
 
-    source --next(due)--> pose --observe--> Monitor.update --> events --> notifier / log
+    source --next(due)--> pose --Session.update--> events --> notifier / log
+
+The session (presence rule against the profile, posture tracker, monitor) comes
+from the one builder, core.session.build_session, as analyze and evaluate build it.
 
 The loop decides when the next sample is due: every 1/fps seconds while
 someone is in view, every 1/away_fps while nobody is. Between samples it
@@ -24,11 +27,9 @@ from typing import Callable
 from ..adapters import config as config_file
 from ..adapters.control import ControlServer, InstanceLock, runtime_paths
 from ..core import advice
-from ..core.breaks import BreakConfig, BreakTimer
 from ..core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
                            PostureRecovered, UserAway, UserReturned)
-from ..core.monitor import Monitor
-from ..core.observation import observe
+from ..core.session import Session
 from ..core.settings import Settings
 from ..errors import CameraError, ProfileError, UsageError
 from . import daemon_setup, history_sink
@@ -122,12 +123,13 @@ class Health:
 class Daemon:
     """The run loop. Everything outside it (feed, notifier, clock) is passed in."""
 
-    def __init__(self, settings: Settings, feed, monitor: Monitor, notifier,
+    def __init__(self, settings: Settings, feed, session: Session, notifier,
                  profile_note: str, profile_name: str = "",
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep, history=None) -> None:
-        self.settings, self.feed, self.monitor, self.notifier = settings, feed, monitor, notifier
+        self.settings, self.feed, self.notifier = settings, feed, notifier
+        self.session, self.monitor = session, session.monitor
         self.profile_note, self.profile_name = profile_note, profile_name
         self.clock, self.wall, self.sleep = clock, wall, sleep
         self.paced = feed.live or settings.realtime
@@ -197,14 +199,15 @@ class Daemon:
         return 0
 
     def _rate(self) -> float:
-        return self.settings.fps if self.monitor.breaks.present else self.settings.away_fps
+        """The presence rule's answer sets the pace: standing users are watched as closely."""
+        return self.settings.fps if self.monitor.in_view else self.settings.away_fps
 
     def _sampled(self, timed) -> None:
         if self.health.camera != "ok":
             log.info("camera %s delivers frames", self.settings.source)
         self.health.camera, self.health.camera_error, self.backoff_s = "ok", "", 1.0
         self.stream_t = timed.t
-        for event in self.monitor.update(observe(timed), timed.t):
+        for event in self.session.update(timed)[1]:
             self.on_event(event)
         self.history.sample(self.wall_at(timed.t), timed.t, self.monitor.status(timed.t))
         self._roll_day()
@@ -250,7 +253,7 @@ class Daemon:
         elif isinstance(event, BreakTaken):
             log.info(advice.break_taken_line(event))
         elif isinstance(event, UserAway):
-            log.info("nobody in view since %.1f s", event.t)
+            log.info("away from the desk (or standing) since %.1f s", event.t)
         elif isinstance(event, UserReturned):
             log.info("back after %.0f s away", event.away_s)
         elif isinstance(event, CalibrationStale):
@@ -310,7 +313,7 @@ class Daemon:
     def status(self, now: float) -> dict:
         s = self.monitor.status(now)
         return {
-            "state": s.state, "present": s.present,
+            "state": s.state, "present": s.present, "presence": self.monitor.presence,
             "score": None if s.score is None else round(s.score, 1), "reasons": list(s.reasons),
             "seated_min": round(s.seated_s / 60, 2),
             "next_break_min": round(s.next_break_s / 60, 2),
@@ -343,19 +346,12 @@ def _seconds(args: dict, default: float | None) -> float | None:
     return float(value)
 
 
-def build_monitor(settings: Settings, tracker) -> Monitor:
-    breaks = BreakTimer(BreakConfig(
-        break_after_s=settings.break_after_s, break_away_s=settings.break_away,
-        brief_absence_s=settings.brief_absence, remind_every_s=settings.remind_every_s,
-        max_step_s=max(60.0, 3.0 / settings.away_fps)))
-    return Monitor(breaks, tracker)
-
-
 def run(args: argparse.Namespace) -> int:
     effective = config_file.load(overrides(args), path=getattr(args, "config", None))
     stopper = daemon_setup.Stopper()
     try:
-        code = _run(effective.settings, args.verbose or args.debug, stopper)
+        code = _run(effective.settings, effective.origins.get("model", "default"),
+                    args.verbose or args.debug, stopper)
     except daemon_setup.StoppedEarly:
         log.info("stopped before monitoring began")
         code = 0
@@ -364,23 +360,24 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _run(settings: Settings, verbose: int, stopper: daemon_setup.Stopper) -> int:
+def _run(settings: Settings, model_origin: str, verbose: int,
+         stopper: daemon_setup.Stopper) -> int:
     with ExitStack() as stack:
         stack.enter_context(daemon_setup.stop_on_signals(stopper))
         stack.enter_context(daemon_setup.log_to_file(verbose))
         paths = runtime_paths()
         stack.enter_context(InstanceLock(paths.lock))
-        tracker, profile_name, note = daemon_setup.posture_tracker(settings)
+        setup = daemon_setup.daemon_session(settings, model_origin)
+        settings, note = setup.settings, setup.note
         feed = daemon_setup.open_feed(settings)  # a missing camera fails here, before the note
         stack.callback(feed.close)
         if note:
             log.info(note)
             daemon_setup.say(note)
-        monitor = build_monitor(settings, tracker)
         history = stack.enter_context(history_sink.open_sink(
-            settings, profile_name, monitor.breaks.config.max_step_s))
+            settings, setup.profile_name, setup.session.monitor.breaks.config.max_step_s))
         notifier = daemon_setup.notifier()
-        daemon = Daemon(settings, feed, monitor, notifier, note, profile_name,
+        daemon = Daemon(settings, feed, setup.session, notifier, note, setup.profile_name,
                         history=history)
         # Queued notifications go out when a file ends; on a stop only briefly.
         stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
@@ -391,4 +388,4 @@ def _run(settings: Settings, verbose: int, stopper: daemon_setup.Stopper) -> int
         return daemon.run()
 
 
-__all__ = ["Daemon", "ProfileError", "add_run_options", "build_monitor", "run"]
+__all__ = ["Daemon", "ProfileError", "add_run_options", "run"]

@@ -1,4 +1,5 @@
-"""What `posturewatch run` plugs into the loop: log file, profile, feed, notifier, signals."""
+"""What `posturewatch run` plugs into the loop: log file, session (profile, model), feed,
+notifier, signals."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import logging.handlers
 import os
 import signal
 import sys
+from dataclasses import dataclass, replace
 from typing import Iterator, NoReturn
 
 from ..adapters.files import ensure_dir
+from ..adapters.models import VARIANTS
 from ..adapters.notify import BackgroundNotifier, default_notifier
 from ..adapters.paths import user_dirs
+from ..adapters.profiles import load_profile
+from ..core.session import Session, build_session
 from ..core.settings import Settings
 from ..errors import OutputError, ProfileError
 
@@ -56,27 +61,45 @@ def log_to_file(verbose: int) -> Iterator[logging.Handler]:
         handler.close()
 
 
-def posture_tracker(settings: Settings):
-    """(tracker or None, profile name, a note for the user when posture alerts are off)."""
-    try:
-        from ..adapters.profiles import load_profile
-        from ..core.posture_state import PostureConfig, PostureTracker
-    except ImportError as exc:  # scoring not installed in this build
-        log.debug("posture scoring unavailable: %s", exc)
-        return None, "", "posture scoring is not available in this build; break reminders only"
+@dataclass(frozen=True)
+class Setup:
+    """What `posturewatch run` runs: the session, the model it feeds, what to tell the user."""
+
+    session: Session
+    settings: Settings  # with the model the profile was made with, unless the user chose one
+    profile_name: str = ""
+    note: str = ""  # posture alerts off, or the model differs from the profile's
+
+
+def daemon_session(settings: Settings, model_origin: str = "default") -> Setup:
+    """The session builder's session for the daemon, from the settings and the profile.
+
+    `model_origin` says where `settings.model` came from ("default", a config file
+    line, "command line"): only a model the user chose overrides the profile's.
+    """
     try:
         profile = load_profile(settings.profile or None)
     except ProfileError as exc:
         if settings.profile:
             raise  # the user named a profile: not finding it is an error
         log.debug("no default profile: %s", exc)
-        return None, "", NO_PROFILE
-    # Episodes count from the usual onset delay; the notification waits for alert_after
-    # (and a user's shorter alert_after shortens the onset too).
-    onset = min(PostureConfig.onset_delay_s, settings.alert_after)
-    config = PostureConfig(onset_delay_s=onset, alert_after_s=settings.alert_after,
-                           cooldown_s=settings.cooldown)
-    return PostureTracker(profile.baseline, config), profile.name, ""
+        return Setup(build_session(settings), settings, "", NO_PROFILE)
+    settings, note = _model_for(profile, settings, model_origin)
+    return Setup(build_session(settings, profile.baseline), settings, profile.name, note)
+
+
+def _model_for(profile, settings: Settings, origin: str) -> tuple[Settings, str]:
+    """The profile's model variant, unless the user chose another one (then say so)."""
+    made_with = profile.model
+    if made_with not in VARIANTS or made_with == settings.model:
+        return settings, ""
+    if origin == "default":
+        log.info("pose model %s, as the profile %s was calibrated with", made_with, profile.name)
+        return replace(settings, model=made_with), ""
+    note = (f"the profile '{profile.name}' was calibrated with the {made_with} pose model but "
+            f"{settings.model} is used ({origin}); calibrate again with --model "
+            f"{settings.model} for the best accuracy")
+    return settings, note
 
 
 def open_feed(settings: Settings):
