@@ -227,6 +227,19 @@ def model_server():
     thread.join()
 
 
+@pytest.mark.video
+def test_without_a_model_a_command_stops_instead_of_downloading(tmp_path, model_server):
+    env = dict(os.environ, POSTUREWATCH_MODEL_URL=model_server,
+               POSTUREWATCH_HOME=str(tmp_path / "home"))
+    for key in ("POSTUREWATCH_MODEL_DIR", "POSTUREWATCH_MODEL"):
+        env.pop(key, None)
+    trace = traced(posturewatch("analyze", str(clips.video(UPRIGHT)), "--end", "1"), tmp_path, env)
+    assert trace.returncode == ModelError.exit_code, trace.stderr
+    assert trace.stderr.startswith("posturewatch: error: no pose model found")
+    assert "posturewatch model download full" in trace.stderr and trace.stderr.count("\n") == 1
+    assert trace.outside == trace.loopback == trace.lookups == ()
+
+
 def test_model_download_contacts_only_the_server_it_is_given(tmp_path, model_server):
     env = dict(os.environ, POSTUREWATCH_MODEL_URL=model_server,
                POSTUREWATCH_HOME=str(tmp_path / "home"))
