@@ -116,9 +116,13 @@ def _forget_mediapipe() -> None:
 @functools.lru_cache(maxsize=1)
 def pose_api() -> PoseApi:
     """The pose landmarker's API, after checking the installed MediaPipe's version."""
-    check_version(importlib.metadata.version("mediapipe"))
-    added = _shell_packages()
     try:
+        check_version(importlib.metadata.version("mediapipe"))
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelError("mediapipe is not installed: pip install posturewatch again") from None
+    added = []
+    try:
+        added = _shell_packages()
         return _import_pose_api()
     except (ImportError, AttributeError) as exc:
         if not added:
