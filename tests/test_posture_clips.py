@@ -39,6 +39,9 @@ def test_no_episode_on_clips_without_poor_posture(name):
 # Known miss, kept visible: MediaPipe sees only ~5 degrees of this woman's first lean
 # while her calibrated shoulder line sways by ~2.4 degrees as she talks (docs/scoring.md).
 KNOWN_MISSES = {"warp_selfie_woman_lateral_lean": "first lean (9-21 s) measures below her sway"}
+if clips.mediapipe_c_api_build():  # 0.10.14-0.10.21 and 1.2 see it within the slack
+    KNOWN_MISSES["warp_nvinay_side_view_slideshow"] = (
+        "MediaPipe 0.10.30-0.10.33 puts the side-view slouch episode ~6 s from its onset")
 
 
 def _with_known_misses(names):

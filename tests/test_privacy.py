@@ -206,6 +206,14 @@ def test_the_wizard_with_a_video_as_camera_stays_on_this_machine(tmp_path, no_de
     assert "recording: 5 4 3 2 1 done" in trace.stdout and "Saved to" in trace.stdout
 
 
+@pytest.mark.video
+def test_mediapipe_says_nothing_on_a_hard_clip(tmp_path):
+    # A covered lens made MediaPipe 0.10.33 print a warning mid-clip, and 0.10.14 a
+    # protobuf warning; nothing of MediaPipe's may reach the terminal without --debug.
+    trace = traced(posturewatch("analyze", str(clips.video("real_rear_man_lens_covered"))), tmp_path)
+    assert trace.returncode == 0 and trace.stderr == ""
+
+
 # --- the one command that may use the network --------------------------------------------
 
 

@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import cv2
@@ -161,6 +162,15 @@ def native_stderr_quiet(enabled: bool):
         os.close(saved)
 
 
+@contextlib.contextmanager
+def mediapipe_quiet(enabled: bool):
+    """native_stderr_quiet, and no Python warnings either (0.10.14's protobuf warns per call)."""
+    with native_stderr_quiet(enabled), warnings.catch_warnings():
+        if enabled:
+            warnings.simplefilter("ignore")
+        yield
+
+
 def to_pose(result, width: int, height: int) -> Pose | None:
     """The first person in a PoseLandmarkerResult, or None when nobody was found."""
     if not result.pose_landmarks:
@@ -189,21 +199,20 @@ class MediaPipePoseEstimator:
         )
         self.quiet = not log.isEnabledFor(logging.DEBUG)
         try:
-            with native_stderr_quiet(self.quiet):
+            with mediapipe_quiet(self.quiet):
                 self.landmarker = api.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"{model_path}: MediaPipe cannot load this pose model ({exc})") from exc
         self.last_ms = -1
-        self.calls = 0
 
     def estimate(self, frame: Frame) -> Pose | None:
         # VIDEO mode wants strictly increasing integer milliseconds.
         ms = max(int(round(frame.t * 1000)), self.last_ms + 1)
         self.last_ms = ms
         rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
-        self.calls += 1
-        # The first detections still print warnings while the graph warms up.
-        with native_stderr_quiet(self.quiet and self.calls <= 3):
+        # MediaPipe may print at any frame: while its graph warms up, and later on some
+        # inputs (0.10.33 on a covered lens: "Using NORM_RECT without IMAGE_DIMENSIONS").
+        with mediapipe_quiet(self.quiet):
             result = self.landmarker.detect_for_video(
                 self.api.Image(image_format=self.api.ImageFormat.SRGB, data=rgb), ms)
         height, width = frame.image.shape[:2]
@@ -212,7 +221,7 @@ class MediaPipePoseEstimator:
     def close(self) -> None:
         if self.landmarker is not None:
             # Newer MediaPipe prints "DestroyAccelerator" lines on close.
-            with native_stderr_quiet(self.quiet):
+            with mediapipe_quiet(self.quiet):
                 self.landmarker.close()
             self.landmarker = None
 
