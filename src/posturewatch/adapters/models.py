@@ -145,13 +145,15 @@ def resolve_model(
     spec: str | None,
     env: Mapping[str, str] | None = None,
     cache_dir: Path | None = None,
-    allow_download: bool = True,
+    allow_download: bool = False,
     progress: Progress | None = None,
 ) -> ResolvedModel:
     """The model file to use; `spec` is None, a variant name or a path to a .task file.
 
     A variant in `spec` picks which bundle to look for and skips
-    POSTUREWATCH_MODEL, which names one file of unknown variant.
+    POSTUREWATCH_MODEL, which names one file of unknown variant. Nothing is
+    downloaded unless `allow_download`: only `model download` uses the network
+    (docs/privacy.md), so the commands stop with how to get a model instead.
     """
     env = os.environ if env is None else env
     cache_dir = default_cache_dir(env) if cache_dir is None else Path(cache_dir)

@@ -66,12 +66,11 @@ def _video(path: Path, fps: float | None, start: float, end: float | None, model
     # Imported here so that replaying a pose log never loads MediaPipe.
     from ..adapters.mediapipe_pose import MediaPipePoseEstimator
     from ..adapters.models import resolve_model
-    from .model_cmd import DownloadProgress
 
     fps = DEFAULT_VIDEO_FPS if fps is None else fps
     source = VideoFileSource(path, fps=fps, start=start, end=end)
     try:
-        model = resolve_model(model_spec, progress=DownloadProgress())
+        model = resolve_model(model_spec)  # never downloads (docs/privacy.md)
         with MediaPipePoseEstimator(model.path) as estimator:
             header = pose_log.PoseLogHeader(
                 source.info, {"variant": model.variant, "path": str(model.path)}, fps)

@@ -1,7 +1,7 @@
 """`posturewatch model ...`: which pose model is used, and how to get one.
 
-`DownloadProgress` is also for other commands that call `resolve_model`,
-which downloads the model on first use.
+`model download` is the only command that uses the network (docs/privacy.md);
+the others only look for a model on disk.
 """
 
 from __future__ import annotations

@@ -378,9 +378,8 @@ def run_wizard(args: argparse.Namespace) -> int:
 def _run(args, source, name: str, out: TextIO, ask) -> profiles.Profile | None:
     from ..adapters.mediapipe_pose import MediaPipePoseEstimator
     from ..adapters.models import resolve_model
-    from .model_cmd import DownloadProgress
 
-    model = resolve_model(args.model, progress=DownloadProgress())
+    model = resolve_model(args.model)  # never downloads (docs/privacy.md)
     preview = make_preview(args.no_preview, out)
     try:
         with MediaPipePoseEstimator(model.path) as estimator:
