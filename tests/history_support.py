@@ -13,7 +13,8 @@ import clips
 from posturewatch.adapters.history import history_path
 from posturewatch.adapters.pose_log import PoseLogReader, PoseLogWriter
 from posturewatch.app import cli, daemon_setup, history_sink
-from posturewatch.app.daemon import Daemon, build_monitor
+from posturewatch.app.daemon import Daemon
+from posturewatch.core.session import build_session
 from posturewatch.core.pose import TimedPose
 from posturewatch.core.settings import Settings
 
@@ -86,11 +87,11 @@ class Notes:
 
 def run_in_process(source, wall=time.time, settings=None, notes=None):
     settings = settings or Settings(source=str(source))
-    monitor = build_monitor(settings, None)
+    session = build_session(settings)
     feed = daemon_setup.open_feed(settings)
     try:
-        with history_sink.open_sink(settings, "", monitor.breaks.config.max_step_s) as sink:
-            daemon = Daemon(settings, feed, monitor, notes or Notes(), "", wall=wall,
+        with history_sink.open_sink(settings, "", session.monitor.breaks.config.max_step_s) as sink:
+            daemon = Daemon(settings, feed, session, notes or Notes(), "", wall=wall,
                             history=sink)
             assert daemon.run() == 0
     finally:

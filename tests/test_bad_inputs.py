@@ -44,7 +44,7 @@ FLAGS = [
     ("analyze", "--fps", "nan"), ("analyze", "--fps", "inf"), ("analyze", "--fps", "-5"),
     ("analyze", "--fps", "1e9"), ("analyze", "--start", "ten"),
     ("calibrate", "--start", "nan"), ("calibrate", "--slouch-end", "inf"), ("calibrate", "--fps", "nan"),
-    ("evaluate", "--onset-delay", "nan"), ("evaluate", "--fps", "inf"),
+    ("evaluate", "--alert-after", "nan"), ("evaluate", "--fps", "inf"),
     ("run", "--alert-after", "nan"), ("run", "--alert-after", "-1"), ("run", "--cooldown", "inf"),
     ("run", "--break-after", "nan"), ("run", "--break-after", "0"), ("run", "--fps", "nan"),
     ("start", "--fps", "-inf"),

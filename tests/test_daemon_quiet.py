@@ -30,7 +30,7 @@ def posturewatch(*argv: str) -> subprocess.CompletedProcess:
 def install_default_profile(clip: str) -> None:
     """The clip's calibration as the user's default profile: no "no profile" note."""
     profile = profiles.read_profile(clips.REPO / "calibration" / f"{clip}.json")
-    path = profiles.profile_path(profiles.DEFAULT_NAME)
+    path = profiles.named_path(profiles.DEFAULT_NAME)
     path.parent.mkdir(parents=True, exist_ok=True)
     profiles.save_profile(profile, path)
 

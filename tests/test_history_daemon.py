@@ -19,7 +19,8 @@ from history_support import (Notes, clear_of_midnight, labelled_seated_s, labell
 from posturewatch.adapters.control import runtime_paths, send_command
 from posturewatch.adapters.history import HistoryStore, history_path, local_wall
 from posturewatch.app import cli, daemon_setup, history_sink
-from posturewatch.app.daemon import Daemon, build_monitor
+from posturewatch.app.daemon import Daemon
+from posturewatch.core.session import build_session
 from posturewatch.core.history import MinuteRecord, SessionRecord
 from posturewatch.core.settings import Settings
 from posturewatch.errors import DaemonError
@@ -117,7 +118,7 @@ def test_a_history_that_fails_to_write_never_stops_monitoring(caplog):
     store.conn.close()  # every write from now on fails
     feed = daemon_setup.open_feed(settings)
     notes = Notes()
-    daemon = Daemon(settings, feed, build_monitor(settings, None), notes, "", history=sink)
+    daemon = Daemon(settings, feed, build_session(settings), notes, "", history=sink)
     try:
         assert daemon.run() == 0
     finally:

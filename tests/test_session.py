@@ -60,7 +60,7 @@ def test_fit_upright_takes_the_window_and_needs_a_person():
 
 
 def saved_profile(model: str | None):
-    path = profiles.profile_path("default")
+    path = profiles.named_path("default")
     make_profile("warp_proctor_man_upright_steady", 10.0, path)
     profile = profiles.read_profile(path)
     profiles.save_profile(profiles.Profile(profile.name, profile.baseline, profile.created,
