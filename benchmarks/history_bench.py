@@ -5,7 +5,7 @@
 
 Everything runs in a temporary POSTUREWATCH_HOME; nothing touches your history.
 
-- sink: one hour of 1 fps samples through app.history_sink.HistorySink into a real SQLite
+- sink: one hour of 1 fps samples through app.daemon.history_sink.HistorySink into a real SQLite
   file (60 minute commits), per sample (the daemon's added work per sample) and per commit.
 - year: a history of `--days` days of 8 h each (per-minute rows and events), then the time of
   `stats --days 7`, `stats --days 365` and `report --days 30 / 365` (reading, aggregating,
@@ -35,7 +35,7 @@ def _setup_home() -> Path:
 
 def bench_sink(runs: int) -> dict:
     from posturewatch.adapters.history import HistoryStore, history_path
-    from posturewatch.app.history_sink import HistorySink
+    from posturewatch.app.daemon.history_sink import HistorySink
     from posturewatch.core.monitor import DailyTotals, MonitorStatus
 
     per_sample, per_commit = [], []

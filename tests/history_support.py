@@ -12,8 +12,9 @@ import clips
 
 from posturewatch.adapters.history import history_path
 from posturewatch.adapters.pose_log import PoseLogReader, PoseLogWriter
-from posturewatch.app import cli, daemon_setup, history_sink
-from posturewatch.app.daemon import Daemon
+from posturewatch.app import cli
+from posturewatch.app.daemon import history_sink, setup as daemon_setup
+from posturewatch.app.daemon.loop import Daemon
 from posturewatch.core.session import build_session
 from posturewatch.core.pose import TimedPose
 from posturewatch.core.settings import Settings

@@ -15,7 +15,7 @@ from daemon_support import LONG_CLIP, UPRIGHT_CLIP, spawn_run, status_or_none, w
 from posturewatch.adapters.control import runtime_paths
 from posturewatch.adapters.pacing import CameraFeed
 from posturewatch.app import cli
-from posturewatch.app.daemon import Daemon
+from posturewatch.app.daemon.loop import Daemon
 from posturewatch.core.session import build_session
 from posturewatch.core.pose import Landmark, Part, Pose
 from posturewatch.core.settings import Settings

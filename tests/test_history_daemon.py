@@ -18,8 +18,9 @@ from history_support import (Notes, clear_of_midnight, labelled_seated_s, labell
 
 from posturewatch.adapters.control import runtime_paths, send_command
 from posturewatch.adapters.history import HistoryStore, history_path, local_wall
-from posturewatch.app import cli, daemon_setup, history_sink
-from posturewatch.app.daemon import Daemon
+from posturewatch.app import cli
+from posturewatch.app.daemon import history_sink, setup as daemon_setup
+from posturewatch.app.daemon.loop import Daemon
 from posturewatch.core.session import build_session
 from posturewatch.core.history import MinuteRecord, SessionRecord
 from posturewatch.core.settings import Settings

@@ -12,7 +12,7 @@ import clips
 from daemon_support import make_profile
 from posturewatch.adapters import profiles
 from posturewatch.adapters.labels import SEATED, upright_opening
-from posturewatch.app import daemon_setup
+from posturewatch.app.daemon import setup as daemon_setup
 from posturewatch.app.cli import main
 from posturewatch.core.evaluation import presence_of
 from posturewatch.core.events import BreakDue, BreakTaken, PostureAlert, UserAway, UserReturned

@@ -1,7 +1,7 @@
 """`posturewatch <command>`: the command line.
 
-Each command lives in its own module under `app/` with two functions:
-`add_parser(subparsers)` and `run(args) -> int`. `main` turns any
+Each command lives in its own module under `app/` (the daemon's in `app/daemon/`)
+with two functions: `add_parser(subparsers)` and `run(args) -> int`. `main` turns any
 `PostureWatchError` into one `posturewatch: error: ...` line and its exit code;
 tracebacks only with `--debug`. A usage mistake argparse finds is one such
 line too (exit 2), and SIGTERM unwinds like Ctrl-C, so every temporary file
@@ -29,8 +29,8 @@ from ..errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, OutputError, PostureWat
 log = logging.getLogger(__name__)
 
 # Command modules, in the order `--help` lists them.
-COMMANDS = ("analyze", "calibrate", "evaluate", "model_cmd", "daemon", "control_cmd", "config_cmd",
-            "autostart_cmd", "stats_cmd", "report_cmd", "history_cmd", "tips_cmd")
+COMMANDS = ("analyze", "calibrate", "evaluate", "model_cmd", "daemon.run_cmd", "daemon.control_cmd",
+            "config_cmd", "autostart_cmd", "stats_cmd", "report_cmd", "history_cmd", "tips_cmd")
 # OSErrors that mean "the disk (or the output) cannot take what we write", wherever they happen.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 

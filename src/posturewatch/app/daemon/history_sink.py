@@ -22,16 +22,17 @@ import time
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from .. import __version__
-from ..adapters.history import HistoryStore, history_path, local_wall
-from ..core import daystats, tips
-from ..core.advice import Message
-from ..core.events import Event
-from ..core.history import (EventRecord, MinuteBuilder, MinuteRecord, Sample, SessionRecord,
+from ... import __version__
+from ...adapters.history import HistoryStore, history_path, local_wall
+from ...core import daystats, tips
+from ...core.advice import Message
+from ...core.events import Event
+from ...core.history import (EventRecord, MinuteBuilder, MinuteRecord, Sample, SessionRecord,
                             event_record)
-from ..core.monitor import DailyTotals, MonitorStatus
-from ..core.settings import Settings
-from ..errors import HistoryError
+from ...core.monitor import DailyTotals, MonitorStatus
+from ...core.settings import Settings
+from ...errors import HistoryError
+from .setup import say
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,6 @@ def open_sink(settings: Settings, profile: str, max_step_s: float) -> Iterator[H
 
 
 def _open(settings: Settings, profile: str, config: HistoryConfig) -> HistorySink:
-    from .daemon_setup import say
     session = SessionRecord(local_wall(time.time()), settings.source, profile, settings.model)
     store = None
     try:

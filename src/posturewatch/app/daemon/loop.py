@@ -1,6 +1,6 @@
-"""`posturewatch run`: the monitor in the foreground (what a service starts).
+"""The daemon's loop: the monitor fed from a source, events to the notifier and history.
 
-    source --next(due)--> pose --Session.update--> events --> notifier / log
+    source --next(due)--> pose --Session.update--> events --> notifier / history / log
 
 The session (presence rule against the profile, posture tracker, monitor) comes
 from the one builder, core.session.build_session, as analyze and evaluate build it.
@@ -14,103 +14,27 @@ A file source without --realtime is read as fast as possible in its own time.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import logging
 import math
 import os
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Callable
 
-from ..adapters import config as config_file
-from ..adapters.control import ControlServer, InstanceLock, runtime_paths
-from ..core import advice
-from ..core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
-                           PostureRecovered, UserAway, UserReturned)
-from ..core.session import Session
-from ..core.settings import Settings
-from ..errors import CameraError, ProfileError, UsageError
-from . import daemon_setup, history_sink
+from ...adapters.control import ControlServer
+from ...core import advice
+from ...core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
+                            PostureRecovered, UserAway, UserReturned)
+from ...core.session import Session
+from ...core.settings import Settings
+from ...errors import CameraError, UsageError
+from . import history_sink
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 POLL_SLICE_S = 0.5  # longest sleep between two looks at the stop flag
-NOTIFY_DRAIN_S = 6.0  # a file ended: time left for queued notifications (notify-send's 5 s + 1)
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "run", help="run the posture and break monitor in the foreground",
-        description="Watch posture and time seated, and notify. Runs until stopped "
-        "(Ctrl-C, SIGTERM, `posturewatch stop`) or until a file source ends. "
-        "`posturewatch start` runs the same in the background.")
-    add_run_options(parser)
-    parser.set_defaults(run=run)
-
-
-def positive(text: str) -> float:
-    value = float(text)
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or not math.isfinite(value):  # NaN fails `>=`
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-# (flag, settings key, type, metavar, help); every one is also a config key.
-RUN_OPTIONS = (
-    ("--source", "source", str, "SPEC", "camera index or /dev/videoN, stream URL, video file, "
-     "or pose log (.jsonl) (default: 0, the first camera)"),
-    ("--profile", "profile", str, "NAME|PATH", "calibration profile: a NAME from the profiles "
-     "folder, or a profile file (a value with a '/' or ending in .json is a file) (default: the "
-     "one `posturewatch calibrate` saved)"),
-    ("--model", "model", str, "SPEC", "pose model: lite (default), full, heavy or a .task file"),
-    ("--alert-after", "alert_after", non_negative, "SECONDS",
-     "how long poor posture must last before a notification (default: 30)"),
-    ("--cooldown", "cooldown", non_negative, "SECONDS",
-     "at most one posture notification per this many seconds (default: 300)"),
-    ("--break-after", "break_after", positive, "MINUTES",
-     "minutes seated before a break reminder; fractions allowed (default: 30)"),
-    ("--fps", "fps", positive, "N", "frames analysed per second while you are there (default: 1)"),
-)
-RUN_FLAGS = (
-    ("--realtime", "realtime", "pace a video file at its own speed (default: as fast as possible)"),
-    ("--retry-camera", "retry_camera", "keep retrying, with backoff, while the camera is missing "
-     "(for a service) instead of failing"),
-)
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    for flag, key, kind, metavar, text in RUN_OPTIONS:
-        parser.add_argument(flag, dest=key, type=kind, metavar=metavar, default=None, help=text)
-    for flag, key, text in RUN_FLAGS:
-        parser.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction,
-                            default=None, help=text)
-
-
-def overrides(args: argparse.Namespace) -> dict:
-    keys = [o[1] for o in RUN_OPTIONS] + [f[1] for f in RUN_FLAGS]
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
-
-
-def option_argv(values: dict) -> list[str]:
-    """The command line that gives `values` again (for `start`)."""
-    argv: list[str] = []
-    for flag, key, *_ in RUN_OPTIONS:
-        if key in values:
-            argv += [flag, str(values[key])]
-    for flag, key, _ in RUN_FLAGS:
-        if key in values:
-            argv.append(flag if values[key] else "--no-" + flag[2:])
-    return argv
 
 
 @dataclass
@@ -346,46 +270,4 @@ def _seconds(args: dict, default: float | None) -> float | None:
     return float(value)
 
 
-def run(args: argparse.Namespace) -> int:
-    effective = config_file.load(overrides(args), path=getattr(args, "config", None))
-    stopper = daemon_setup.Stopper()
-    try:
-        code = _run(effective.settings, effective.origins.get("model", "default"),
-                    args.verbose or args.debug, stopper)
-    except daemon_setup.StoppedEarly:
-        log.info("stopped before monitoring began")
-        code = 0
-    if stopper.signalled:  # the process is going away: no need to tidy the heap
-        daemon_setup.exit_now(code)
-    return code
-
-
-def _run(settings: Settings, model_origin: str, verbose: int,
-         stopper: daemon_setup.Stopper) -> int:
-    with ExitStack() as stack:
-        stack.enter_context(daemon_setup.stop_on_signals(stopper))
-        stack.enter_context(daemon_setup.log_to_file(verbose))
-        paths = runtime_paths()
-        stack.enter_context(InstanceLock(paths.lock))
-        setup = daemon_setup.daemon_session(settings, model_origin)
-        settings, note = setup.settings, setup.note
-        feed = daemon_setup.open_feed(settings)  # a missing camera fails here, before the note
-        stack.callback(feed.close)
-        if note:
-            log.info(note)
-            daemon_setup.say(note)
-        history = stack.enter_context(history_sink.open_sink(
-            settings, setup.profile_name, setup.session.monitor.breaks.config.max_step_s))
-        notifier = daemon_setup.notifier()
-        daemon = Daemon(settings, feed, setup.session, notifier, note, setup.profile_name,
-                        history=history)
-        # Queued notifications go out when a file ends; on a stop only briefly.
-        stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
-                                              give_up=lambda: daemon.stopping))
-        daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
-        stopper.daemon = daemon
-        log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
-        return daemon.run()
-
-
-__all__ = ["Daemon", "ProfileError", "add_run_options", "run"]
+__all__ = ["Daemon", "Health"]

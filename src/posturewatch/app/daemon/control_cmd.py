@@ -14,12 +14,12 @@ import subprocess
 import sys
 import time
 
-from ..adapters.control import held, runtime_paths, send_command
-from ..adapters.files import ensure_dir
-from ..adapters.paths import user_dirs
-from ..core.advice import format_duration
-from ..errors import DaemonError
-from .daemon import add_run_options, option_argv, overrides
+from ...adapters.control import held, runtime_paths, send_command
+from ...adapters.files import ensure_dir
+from ...adapters.paths import user_dirs
+from ...core.advice import format_duration
+from ...errors import DaemonError
+from .run_cmd import add_run_options, option_argv, overrides
 
 START_TIMEOUT_S = 60.0  # loading the pose model on a slow machine takes a while
 STARTUP_LOG = "daemon.out"

@@ -12,14 +12,14 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Iterator, NoReturn
 
-from ..adapters.files import ensure_dir
-from ..adapters.models import VARIANTS
-from ..adapters.notify import BackgroundNotifier, default_notifier
-from ..adapters.paths import user_dirs
-from ..adapters.profiles import load_profile
-from ..core.session import Session, build_session
-from ..core.settings import Settings
-from ..errors import OutputError, ProfileError
+from ...adapters.files import ensure_dir
+from ...adapters.models import VARIANTS
+from ...adapters.notify import BackgroundNotifier, default_notifier
+from ...adapters.paths import user_dirs
+from ...adapters.profiles import load_profile
+from ...core.session import Session, build_session
+from ...core.settings import Settings
+from ...errors import OutputError, ProfileError
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,11 @@ def _model_for(profile, settings: Settings, origin: str) -> tuple[Settings, str]
 
 def open_feed(settings: Settings):
     """The feed for --source; without --retry-camera a missing camera fails before the model loads."""
-    from ..adapters.pacing import open_feed as _open
+    from ...adapters.pacing import open_feed as _open
 
     def estimator():
-        from ..adapters.mediapipe_pose import MediaPipePoseEstimator
-        from ..adapters.models import resolve_model
+        from ...adapters.mediapipe_pose import MediaPipePoseEstimator
+        from ...adapters.models import resolve_model
         model = resolve_model(settings.model or None)
         log.info("pose model %s", model.path)
         return MediaPipePoseEstimator(model.path)
