@@ -51,6 +51,7 @@ import mediapipe as mp  # noqa: E402
 import posturewatch  # noqa: E402
 from posturewatch.adapters import mediapipe_pose, models, video  # noqa: E402
 from posturewatch.app import analyze, cli, inputs  # noqa: E402
+from posturewatch.core.sampling import FrameSampler  # noqa: E402
 from posturewatch.core.summary import SummaryBuilder  # noqa: E402
 
 DEFAULT_VIDEOS = Path(os.environ.get("POSTUREWATCH_SAMPLE_VIDEOS", ROOT.parent / "shared" / "sample_videos"))
@@ -248,7 +249,7 @@ def run_analysis(args: argparse.Namespace, traced: bool) -> dict:
 
 def kept_indices(frame_count: int, source_fps: float, fps: float) -> set[int]:
     """The frames VideoFileSource keeps (start 0, no end), decided before timing starts."""
-    sampler = video.FrameSampler(fps)
+    sampler = FrameSampler(fps)
     return {i for i in range(frame_count) if sampler.wants(i / source_fps)}
 
 

@@ -215,7 +215,8 @@ def _digest(*paths: Path) -> str:
 
 def _pipeline_sources() -> list[Path]:
     src = REPO / "src" / "posturewatch"
-    return [src / "pipeline.py", src / "core" / "pose.py", src / "adapters" / "video.py",
+    return [src / "pipeline.py", src / "core" / "pose.py", src / "core" / "sampling.py",
+            src / "adapters" / "video.py",
             src / "adapters" / "mediapipe_pose.py", src / "adapters" / "pose_log.py"]
 
 

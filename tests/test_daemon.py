@@ -13,12 +13,13 @@ import pytest
 from daemon_support import LONG_CLIP, UPRIGHT_CLIP, spawn_run, status_or_none, wait_for
 
 from posturewatch.adapters.control import runtime_paths
-from posturewatch.adapters.pacing import CameraFeed
+from posturewatch.adapters.video import LiveSource
 from posturewatch.app import cli
 from posturewatch.app.daemon.loop import Daemon
 from posturewatch.core.session import build_session
 from posturewatch.core.pose import Landmark, Part, Pose
 from posturewatch.core.settings import Settings
+from posturewatch.pipeline import PoseFeed
 
 
 # --- recordings --------------------------------------------------------------
@@ -186,6 +187,9 @@ class FakeCapture:
     def isOpened(self):
         return self.opened
 
+    def get(self, prop):
+        return 0.0  # nothing known about the camera (frame size, rate)
+
     def grab(self):
         return self.frames_left > 0
 
@@ -241,7 +245,7 @@ def test_camera_missing_then_lost_then_back_with_backoff(caplog):
         clock.sleep(seconds)
 
     settings = Settings(source="0", retry_camera=True)
-    feed = CameraFeed("0", Estimator(), capture=capture, clock=clock)
+    feed = PoseFeed(LiveSource("0", capture=capture, clock=clock, open_now=False), Estimator())
     daemon = Daemon(settings, feed, build_session(settings),
                     type("N", (), {"notify": lambda self, t, b: True})(), "",
                     clock=clock, sleep=sleep)
@@ -272,7 +276,7 @@ def test_pause_releases_the_camera_and_resume_reopens_it():
             return person()
 
     settings = Settings(source="0")
-    feed = CameraFeed("0", Estimator(), capture=capture, clock=clock)
+    feed = PoseFeed(LiveSource("0", capture=capture, clock=clock, open_now=False), Estimator())
     daemon = Daemon(settings, feed, build_session(settings),
                     type("N", (), {"notify": lambda self, t, b: True})(), "",
                     clock=clock, sleep=clock.sleep)

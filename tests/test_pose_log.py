@@ -8,8 +8,9 @@ from pathlib import Path
 import clips
 import pytest
 
-from posturewatch.adapters.pose_log import (PoseLogHeader, PoseLogReader, PoseLogWriter, encode_header,
-                                            encode_pose, is_pose_log, write_pose_log)
+from posturewatch.adapters.pose_log import (PoseLogHeader, PoseLogReader, PoseLogReplay,
+                                            PoseLogWriter, encode_header, encode_pose,
+                                            is_pose_log, write_pose_log)
 from posturewatch.app import cli
 from posturewatch.core.pose import PARTS, Landmark, Part, Pose, TimedPose
 from posturewatch.errors import BadPoseLog, InputNotFound
@@ -47,6 +48,28 @@ def test_a_written_log_reads_back_exactly(tmp_path):
     header, poses = read_all(path)
     assert header == HEADER
     assert poses == POSES
+
+
+def test_a_replay_iterates_a_window_at_a_rate(tmp_path):
+    path = tmp_path / "s.jsonl"
+    write_pose_log(path, HEADER, [TimedPose(i / 10, None) for i in range(30)])  # 10 a second
+    replay = PoseLogReplay(path, fps=2.5, start=0.5, end=2.5)
+    try:
+        assert [p.t for p in replay] == pytest.approx([0.5, 0.9, 1.3, 1.7, 2.1])
+    finally:
+        replay.close()
+
+
+def test_a_replay_sampled_on_demand_gives_the_first_pose_at_or_after_due(tmp_path):
+    path = tmp_path / "s.jsonl"
+    write_pose_log(path, HEADER, POSES)  # at 0.0, 0.2, 0.4, 0.6
+    replay = PoseLogReplay(path)
+    try:
+        assert replay.next(0.0) == POSES[0] and replay.next(0.3) == POSES[2]
+        replay.release()  # a file of numbers: nothing to let go, nothing lost
+        assert replay.next(0.4) == POSES[3] and replay.next(0.1) is None  # never back; the end
+    finally:
+        replay.close()
 
 
 def test_log_lines_are_one_json_document_each(tmp_path):

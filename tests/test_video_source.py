@@ -12,8 +12,9 @@ import clips
 import numpy as np
 import pytest
 
-from posturewatch.adapters.video import (DEFAULT_MAX_WIDTH, FrameSampler, LiveSource, VideoFileSource, downscale,
+from posturewatch.adapters.video import (DEFAULT_MAX_WIDTH, LiveSource, VideoFileSource, downscale,
                                          is_live, open_source)
+from posturewatch.core.sampling import FrameSampler
 from posturewatch.errors import BadVideo, CameraError, InputNotFound
 
 STEADY = "render_m1_upright_steady"  # 10 fps, 150 frames, 640x480
@@ -169,6 +170,48 @@ def test_truncated_file_is_bad_video(tmp_path, clip, why):
         frames_of(VideoFileSource(half, fps=5))
 
 
+
+# --- read on demand (the daemon) -----------------------------------------------------
+
+
+def test_a_file_read_on_demand_gives_the_frame_at_due_in_its_own_time():
+    source = VideoFileSource(clips.video(STEADY))  # 10 fps, 150 frames
+    try:
+        got = [source.read(due) for due in (0.0, 1.0, 1.02, 1.05, 2.07, 7.3)]
+        # The nearest frame, but never one twice, never going back.
+        assert [f.index for f in got] == [0, 10, 11, 12, 21, 73]
+        assert [f.t for f in got] == pytest.approx([0.0, 1.0, 1.1, 1.2, 2.1, 7.3])
+        assert source.read(14.9).index == 149 and source.read(15.0) is None  # the end
+    finally:
+        source.close()
+
+
+def test_a_released_file_reopens_at_due_with_the_same_pixels():
+    every = {f.index: f.image for f in frames_of(VideoFileSource(clips.video(STEADY), start=4.0,
+                                                               end=6.0))}
+    source = VideoFileSource(clips.video(STEADY))
+    try:
+        first = source.read(4.0)
+        source.release()
+        assert source.cap is None
+        again = source.read(5.5)
+    finally:
+        source.close()
+    assert (first.index, again.index) == (40, 55)
+    assert np.array_equal(first.image, every[40]) and np.array_equal(again.image, every[55])
+
+
+def test_a_truncated_file_read_on_demand_is_bad_video(tmp_path):
+    data = clips.video(WARP).read_bytes()
+    half = tmp_path / "half.mp4"
+    half.write_bytes(data[: len(data) // 2])
+    source = VideoFileSource(half)
+    try:
+        with pytest.raises(BadVideo, match="half.mp4: the video stops at frame .* truncated"):
+            source.read(30.0)  # the clip is 32 s long; the half file stops near 16 s
+    finally:
+        source.close()
+
 # --- live sources ------------------------------------------------------------------------
 
 
@@ -202,23 +245,23 @@ def ticking(step: float, start: float = 100.0):
 
 def test_a_camera_that_does_not_open_is_a_camera_error():
     with pytest.raises(CameraError, match="cannot open camera or stream '0'"):
-        LiveSource("0", capture=FakeCapture(opened=False))
+        LiveSource("0", capture=lambda spec: FakeCapture(opened=False))
 
 
 def test_a_camera_that_stops_delivering_is_a_camera_error():
-    source = LiveSource("0", clock=ticking(0.1), capture=FakeCapture(frames=3))
+    capture = FakeCapture(frames=3)
+    source = LiveSource("0", clock=ticking(0.1), capture=lambda spec: capture)
     got = []
     with pytest.raises(CameraError, match="stopped delivering"):
         for frame in source:
             got.append(frame)
     assert [f.t for f in got] == pytest.approx([100.0, 100.1, 100.2])
     assert [f.index for f in got] == [0, 1, 2]
-    source.close()
-    assert source.cap.released
+    assert capture.released and source.cap is None  # a camera that failed is let go at once
 
 
 def test_live_frames_are_stamped_by_the_clock_and_sampled():
-    source = LiveSource("/dev/video9", fps=5, clock=ticking(0.1), capture=FakeCapture(frames=10))
+    source = LiveSource("/dev/video9", fps=5, clock=ticking(0.1), capture=lambda spec: FakeCapture(frames=10))
     got = []
     with pytest.raises(CameraError):
         got.extend(source)
@@ -227,7 +270,7 @@ def test_live_frames_are_stamped_by_the_clock_and_sampled():
 
 
 def test_live_frames_are_downscaled():
-    source = LiveSource("0", clock=ticking(0.1), capture=FakeCapture(frames=1, size=(1440, 2560)))
+    source = LiveSource("0", clock=ticking(0.1), capture=lambda spec: FakeCapture(frames=1, size=(1440, 2560)))
     assert next(iter(source)).image.shape == (720, DEFAULT_MAX_WIDTH, 3)
 
 

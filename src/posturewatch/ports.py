@@ -1,8 +1,9 @@
 """The seams between the pure core and the outside world.
 
-Sources and estimators are plain iterators and callables, so a test can stand
-in for a camera with a list of frames, and the daemon, the wizard and analysis
-all share `pipeline.py`.
+Sources and estimators are plain iterators and small objects, so a test can
+stand in for a camera with a list of frames, and the daemon, the wizard and
+analysis all get their poses through `pipeline.py` (or a pose log replay that
+reads the same way).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
-from .core.pose import Pose
+from .core.pose import Pose, TimedPose
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,32 @@ class Frame:
 
 
 class FrameSource(Protocol):
+    """Frames of a file, camera or stream (adapters/video.py): iterated, or read on demand."""
+
     info: SourceInfo
+    live: bool
 
     def __iter__(self) -> Iterator[Frame]: ...
+
+    def read(self, due: float) -> Frame | None:
+        """The frame at `due` (a file, in its own time) or now (a camera); None at the end."""
+
+    def release(self) -> None:
+        """Close the file or device until the next read (a camera's light goes off)."""
+
+    def close(self) -> None: ...
+
+
+class PoseSource(Protocol):
+    """Timed poses, iterated or sampled on demand: pipeline.PoseFeed, pose_log.PoseLogReplay."""
+
+    live: bool
+
+    def __iter__(self) -> Iterator[TimedPose]: ...
+
+    def next(self, due: float) -> TimedPose | None: ...
+
+    def release(self) -> None: ...
 
     def close(self) -> None: ...
 

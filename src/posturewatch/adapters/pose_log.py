@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from ..core.pose import PARTS, Landmark, Part, Pose, TimedPose
+from ..core.sampling import FrameSampler
 from ..errors import BadPoseLog, InputNotFound
 from ..ports import SourceInfo
 from . import strict_json
@@ -261,6 +262,45 @@ class PoseLogReader:
 
     def close(self) -> None:
         self.file.close()
+
+
+class PoseLogReplay:
+    """A pose log as a source of poses, read like a video: iterated between
+    `start` and `end` seconds at `fps` (0: every pose it holds), or sampled on
+    demand with `next(due)` (the daemon). There is nothing to release: a file of
+    numbers, not a device, and no model is loaded."""
+
+    live = False
+
+    def __init__(self, path: str | Path, fps: float = 0.0, start: float = 0.0,
+                 end: float | None = None) -> None:
+        self.reader = PoseLogReader(path)
+        self.header = self.reader.header
+        self.fps, self.start, self.end = fps, start, end
+        self._poses = iter(self.reader)
+
+    def __iter__(self) -> Iterator[TimedPose]:
+        sampler = FrameSampler(self.fps)
+        for timed in self._poses:
+            if timed.t < self.start - 1e-9:
+                continue
+            if self.end is not None and timed.t >= self.end - 1e-9:
+                return
+            if sampler.wants(timed.t):
+                yield timed
+
+    def next(self, due: float) -> TimedPose | None:
+        """The first pose at or after `due`; None at the end of the log."""
+        for timed in self._poses:
+            if timed.t >= due - 1e-6:
+                return timed
+        return None
+
+    def release(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.reader.close()
 
 
 def write_pose_log(path: str | Path, header: PoseLogHeader, poses: Iterable[TimedPose]) -> None:

@@ -7,9 +7,11 @@ SLOUCH and GLANCE (asked yes/no) -> SUMMARY -> "save?".
 The steps are driven by the frames' own times, never by a clock, so a video
 file can stand in for the camera in tests (`--camera clip.mp4`): its frames
 carry their position in the video; a camera's are stamped by LiveSource's
-(injectable) clock. Questions (`ask`), the output stream, the preview window,
-the frame source and the pose estimator are injected into `Wizard`, so its
-logic runs with scripted answers. Frames are only shown, never written anywhere.
+(injectable) clock. Frames and their poses come through the one pipeline
+(pipeline.estimated) from the source app/inputs.py opens. Questions (`ask`),
+the output stream, the preview window, the frame source and the pose
+estimator are injected into `Wizard`, so its logic runs with scripted answers.
+Frames are only shown, never written anywhere.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ import numpy as np
 from ..adapters import profiles, strict_json
 from ..core.framing import FramingGate, FramingReport, check_framing
 from ..core.observation import Observation, observe
-from ..core.pose import Pose, TimedPose
+from ..core.pose import Pose
 from ..core.scoring import RULES, rule_deviation
 from ..errors import CameraError, ProfileError, UsageError
+from ..pipeline import estimated
 from ..ports import Frame, FrameSource, PoseEstimator
 from .calibrate import build_profile, check_target, describe, feature_medians, save, target
+from .inputs import load_estimator, open_camera
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +232,9 @@ class Wizard:
     # -- edges -----------------------------------------------------------------
 
     def _frames_seen(self) -> Iterator[Seen]:
-        for frame in self.source:
-            obs = observe(TimedPose(frame.t, self.estimator.estimate(frame)))
-            yield Seen(frame, obs, check_framing(obs, brightness(frame.image)))
+        for seen in estimated(self.source, self.estimator):
+            obs = observe(seen.timed)
+            yield Seen(seen.frame, obs, check_framing(obs, brightness(seen.frame.image)))
 
     def _next(self) -> Seen:
         if self._frames is None:
@@ -338,15 +342,6 @@ def make_preview(no_preview: bool, out: TextIO, env=os.environ) -> PreviewPort:
 
 # -- run_wizard: the composition root ----------------------------------------
 
-def open_camera(spec: str, fps: float) -> FrameSource:
-    """The camera; a video file's path stands in for one (tests, demos)."""
-    from ..adapters.video import LiveSource, VideoFileSource, is_live
-
-    if not is_live(spec) and Path(spec).is_file():
-        return VideoFileSource(spec, fps=fps)
-    return LiveSource(spec, fps=fps)
-
-
 def _interactive() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()
@@ -376,18 +371,15 @@ def run_wizard(args: argparse.Namespace) -> int:
 
 
 def _run(args, source, name: str, out: TextIO, ask) -> profiles.Profile | None:
-    from ..adapters.mediapipe_pose import MediaPipePoseEstimator
-    from ..adapters.models import resolve_model
-
-    model = resolve_model(args.model)  # never downloads (docs/privacy.md)
-    preview = make_preview(args.no_preview, out)
-    try:
-        with MediaPipePoseEstimator(model.path) as estimator:
+    estimator, model = load_estimator(args.model)
+    with estimator:
+        preview = make_preview(args.no_preview, out)
+        try:
             wizard = Wizard(source, estimator, name=name, model=model.variant, ask=ask, out=out,
                             preview=preview, assume_yes=args.yes, output=args.output)
             return wizard.run()
-    finally:
-        preview.close()
+        finally:
+            preview.close()
 
 
 def _no(prompt: str) -> str:

@@ -20,6 +20,7 @@ from ...adapters.profiles import load_profile
 from ...core.session import Session, build_session
 from ...core.settings import Settings
 from ...errors import OutputError, ProfileError
+from ..inputs import PoseStream, open_feed as open_feed_for
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +103,11 @@ def _model_for(profile, settings: Settings, origin: str) -> tuple[Settings, str]
     return settings, note
 
 
-def open_feed(settings: Settings):
-    """The feed for --source; without --retry-camera a missing camera fails before the model loads."""
-    from ...adapters.pacing import open_feed as _open
-
-    def estimator():
-        from ...adapters.mediapipe_pose import MediaPipePoseEstimator
-        from ...adapters.models import resolve_model
-        model = resolve_model(settings.model or None)
-        log.info("pose model %s", model.path)
-        return MediaPipePoseEstimator(model.path)
-
-    return _open(settings.source, estimator, camera_now=not settings.retry_camera)
+def open_feed(settings: Settings) -> PoseStream:
+    """The source for --source, sampled by the loop; without --retry-camera a missing
+    camera fails before the model loads."""
+    return open_feed_for(settings.source, settings.model or None,
+                         camera_now=not settings.retry_camera)
 
 
 def notifier() -> BackgroundNotifier:
