@@ -27,7 +27,7 @@ from posturewatch.adapters import config, labels, profiles
 from posturewatch.adapters.control import BadRequest, parse_request
 from posturewatch.adapters.pose_log import PoseLogReader
 from posturewatch.app import cli, flags
-from posturewatch.app.daemon.control_cmd import MAX_DURATION_S, duration
+from posturewatch.app.flags import MAX_DURATION_S, duration
 from posturewatch.core.settings import SettingsError, validate
 from posturewatch.errors import PostureWatchError
 

@@ -14,7 +14,6 @@ from ..adapters.files import check_distinct, local_path
 from ..adapters.pose_log import PoseLogWriter
 from ..core.settings import DEFAULTS
 from ..core.summary import Summary, SummaryBuilder
-from ..errors import UsageError
 from ..ports import SourceInfo
 from . import flags, recording_report, report
 from .inputs import DEFAULT_VIDEO_FPS, open_poses
@@ -52,18 +51,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
-    """The options every command that reads a recording shares."""
-    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
-                        help=f"frames analysed per second of video (default: {DEFAULT_VIDEO_FPS:g}, "
-                        "because posture changes over seconds: 5 samples a second time events "
-                        "well and run several times faster than every frame; 0 = every frame; "
-                        "a pose log replays every pose it holds unless --fps is given)")
-    parser.add_argument("--model", metavar="SPEC",
-                        help="lite, full or heavy, or a path to a .task file (see `posturewatch model`)")
-    parser.add_argument("--start", type=flags.seconds, default=0.0, metavar="S",
-                        help="start at S seconds into the recording")
-    parser.add_argument("--end", type=flags.seconds, default=None, metavar="S",
-                        help="stop at S seconds into the recording")
+    """Which frames of the recording, through which model."""
+    flags.add_fps(parser, f"frames analysed per second of video (default: {DEFAULT_VIDEO_FPS:g}, "
+                  "because posture changes over seconds: 5 samples a second time events "
+                  "well and run several times faster than every frame; 0 = every frame; "
+                  "a pose log replays every pose it holds unless --fps is given)")
+    flags.add_model(parser)
+    flags.add_window(parser, "start at S seconds into the recording",
+                     "stop at S seconds into the recording")
 
 
 @dataclass(frozen=True)
@@ -91,12 +86,6 @@ def _timeline(profile, settings, frame_step: float) -> Timeline:
     return new_timeline(profile.baseline if profile else None, at_rate(settings, frame_step))
 
 
-def model_file(spec: str | None) -> Path | None:
-    """The file --model names, when it names an existing one (not a variant)."""
-    path = Path(spec).expanduser() if spec else None
-    return path if path is not None and path.is_file() else None
-
-
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     return {"--csv": None if args.csv is None else local_path(args.csv, "--csv"),
             "--poses": None if args.poses is None else local_path(args.poses, "--poses"),
@@ -116,7 +105,7 @@ def analyse(args: argparse.Namespace) -> Analysis:
     started = time.perf_counter()
     source = local_path(args.input, "the input")
     outputs = _outputs(args)
-    read: dict[str, Path | None] = {"the input": source, "the pose model": model_file(args.model)}
+    read: dict[str, Path | None] = {"the input": source, "the pose model": flags.model_file(args.model)}
     check_distinct(read, outputs)  # before the slow model load, and again below
     builder, profile = SummaryBuilder(), _profile(args)
     settings = DEFAULTS
@@ -156,8 +145,7 @@ def analyse(args: argparse.Namespace) -> Analysis:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.end is not None and args.end <= args.start:
-        raise UsageError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
+    flags.check_window(args.start, args.end)
     report_path = None if args.report is None else local_path(args.report, "--report")
     if report_path:
         recording_report.check_output(report_path, args.force)

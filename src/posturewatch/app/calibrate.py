@@ -7,24 +7,14 @@ the camera (the wizard in `app/wizard.py`).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import sys
-from pathlib import Path
-from typing import Sequence
-
-import numpy as np
 
 from ..adapters import profiles, strict_json
-from ..adapters.files import check_distinct, local_path
-from ..core.baseline import NotEnoughData
-from ..core.features import FEATURE_NAMES
 from ..core.observation import Observation, observe
-from ..core.scoring import RULES, tolerance
-from ..core.session import fit_upright
-from ..errors import OutputError, ProfileError, UsageError
+from ..errors import UsageError
 from . import flags
-from .analyze import model_file
 from .inputs import open_poses
+from .profile_builder import build_profile, check_target, describe, feature_medians, save
+from .wizard import run_wizard
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,10 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "the active profile, normally 'default'); letters, digits, '-', '_', '.'")
     parser.add_argument("--from-video", metavar="FILE",
                         help="calibrate from a recording (video or pose log) without questions")
-    parser.add_argument("--start", type=flags.seconds, default=0.0, metavar="S",
-                        help="with --from-video: upright posture starts at S seconds")
-    parser.add_argument("--end", type=flags.seconds, default=None, metavar="S",
-                        help="with --from-video: upright posture ends at S seconds")
+    flags.add_window(parser, "with --from-video: upright posture starts at S seconds",
+                     "with --from-video: upright posture ends at S seconds")
     parser.add_argument("--slouch-start", type=flags.seconds, metavar="S",
                         help="with --from-video: your usual slouch starts at S seconds (optional)")
     parser.add_argument("--slouch-end", type=flags.seconds, metavar="S",
@@ -55,53 +43,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-preview", action="store_true",
                         help="wizard: no preview window, terminal only")
     parser.add_argument("--yes", action="store_true", help="wizard: save without asking")
-    parser.add_argument("--model", metavar="SPEC", help="lite, full or heavy, or a .task file")
-    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
-                        help="frames analysed per second (default: 5 from a video, 10 in the wizard)")
+    flags.add_model(parser)
+    flags.add_fps(parser, "frames analysed per second (default: 5 from a video, 10 in the wizard)")
     parser.add_argument("--json", action="store_true", help="print the saved profile as JSON")
     parser.set_defaults(run=run)
     _add_profiles_parser(subparsers)
-
-
-# -- building a profile (shared with the wizard) -------------------------------------
-
-def feature_medians(observations: Sequence[Observation]) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for name in FEATURE_NAMES:
-        seen = [v for o in observations if o.features and (v := getattr(o.features, name)) is not None]
-        if seen:
-            values[name] = round(float(np.median(seen)), 6)
-    return values
-
-
-def build_profile(name: str, upright: Sequence[Observation], *, frame: tuple[int, int],
-                  model: str | None, source: str, samples: dict | None = None) -> profiles.Profile:
-    try:
-        baseline = fit_upright(upright)
-    except NotEnoughData as exc:
-        raise ProfileError(f"cannot calibrate: {exc}; make sure your head and shoulders are "
-                           "in view") from None
-    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    return profiles.Profile(name, baseline, created, frame, model, source, samples or {})
-
-
-def describe(profile: profiles.Profile) -> str:
-    """What the profile says and what alerts will react to, in plain words."""
-    b = profile.baseline
-    lines = [f"Profile '{profile.name}': {b.frames} frames of good posture, "
-             f"camera {profile.frame[0]}x{profile.frame[1]}, model {profile.model or '?'}"]
-    for rule in RULES:
-        base, tol = b.get(rule.feature), tolerance(rule, b)
-        if base is None:
-            continue
-        unit = "%" if rule.relative else ""
-        shown = tol * 100 if rule.relative else tol
-        lines.append(f"  {rule.feature:<22} {base.center:8.3f} ± {base.spread:.3f}   "
-                     f"alerts past {shown:.3g}{unit} ({rule.reason})")
-    missing = [r.feature for r in RULES if b.get(r.feature) is None]
-    if missing:
-        lines.append(f"  not measurable from this view: {', '.join(missing)}")
-    return "\n".join(lines)
 
 
 # -- from a recording -----------------------------------------------------------------
@@ -112,8 +58,7 @@ def _window(args, start: float, end: float | None) -> tuple[list[Observation], o
 
 
 def calibrate_from_video(args: argparse.Namespace) -> profiles.Profile:
-    if args.end is not None and args.end <= args.start:
-        raise UsageError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
+    flags.check_window(args.start, args.end)
     upright, header = _window(args, args.start, args.end)
     samples = {}
     if args.slouch_start is not None or args.slouch_end is not None:
@@ -128,40 +73,9 @@ def calibrate_from_video(args: argparse.Namespace) -> profiles.Profile:
                          source=f"{header.source.path} ({window})", samples=samples)
 
 
-def target(name: str, output: str | None) -> Path:
-    """Where the profile goes: the file --output names, else NAME.json in the profiles folder."""
-    if output is None:
-        return profiles.named_path(name)
-    return local_path(output, "--output")
-
-
-def check_target(args: argparse.Namespace, name: str, source: str | None) -> Path:
-    """Before any work: the name is a name, and the output neither an input nor a stranger's file."""
-    path = target(profiles.check_name(name), args.output)
-    check_distinct({"--from-video": source and local_path(source, "--from-video"),
-                    "the pose model": model_file(args.model)}, {"the profile": path})
-    if args.output is not None and path.exists():
-        if path.is_dir():
-            raise OutputError(f"{path}: is a directory; give a file name for --output")
-        try:
-            profiles.read_profile(path)
-        except ProfileError:
-            raise OutputError(f"{path} exists and is not a calibration profile: choose another "
-                              "--output (nothing was written)") from None
-    return path
-
-
-def save(profile: profiles.Profile, path: Path) -> profiles.Profile:
-    moved = profiles.save_profile(profile, path)
-    if moved:
-        print(f"posturewatch: the old profile was malformed; kept it as {moved}", file=sys.stderr)
-    return profiles.read_profile(path)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.from_video is None:
-        from .wizard import run_wizard  # the camera, preview window and questions
-        return run_wizard(args)
+        return run_wizard(args)  # the camera, preview window and questions
     path = check_target(args, args.profile or profiles.active_name(), args.from_video)
     saved = save(calibrate_from_video(args), path)
     if args.json:

@@ -47,9 +47,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--alert-after", type=flags.seconds, default=None, metavar="S",
                         help="as `run --alert-after`: a value under the 5 s onset delay "
                         f"shortens it (default: {DEFAULTS.alert_after:g})")
-    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
-                        help="frames analysed per second of video (default: 5; the daemon: 1)")
-    parser.add_argument("--model", metavar="SPEC", help="lite, full or heavy, or a .task file")
+    flags.add_fps(parser, "frames analysed per second of video (default: 5; the daemon: 1)")
+    flags.add_model(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(run=run)
 

@@ -13,15 +13,9 @@ from pathlib import Path
 from ..adapters.history import SCHEMA_VERSION, TABLES, HistoryStore, history_path
 from ..adapters.output import write_new
 from ..errors import UsageError
+from . import flags
 
 TIME_COLUMNS = {"start_t": "start_offset", "end_t": "end_offset"}  # sessions; else utc_offset
-
-
-def date_arg(text: str) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                             description="Deletes records for good (the file is kept, its freed "
                             "space overwritten). Asks first unless --yes.")
     which = forget.add_mutually_exclusive_group(required=True)
-    which.add_argument("--before", type=date_arg, metavar="DATE",
+    which.add_argument("--before", type=flags.iso_date, metavar="DATE",
                        help="delete what was recorded before DATE (YYYY-MM-DD, local time)")
     which.add_argument("--all", action="store_true", help="delete everything")
     forget.add_argument("--yes", action="store_true", help="do not ask")

@@ -15,6 +15,7 @@ from typing import TextIO
 from ..adapters import models
 from ..adapters.files import local_path
 from ..errors import NetworkError
+from . import flags
 from .model_probe import check_in_child
 
 _SPEC_HELP = ("lite, full or heavy, or a path to a .task file "
@@ -33,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     path = sub.add_parser("path", help="say which model file will be used and why",
                           description="Say which model file will be used and why. "
                           "Never downloads. " + _WHERE)
-    path.add_argument("--model", metavar="SPEC", help=_SPEC_HELP)
+    flags.add_model(path, help=_SPEC_HELP)
     path.add_argument("--json", action="store_true", help="print one JSON object")
     down = sub.add_parser("download", help="download a model into the cache folder",
                           description="Download a model from Google's model storage (or "

@@ -18,7 +18,7 @@ from ..adapters.html_report import Section, bullets, paragraph, table
 from ..adapters.history import history_path
 from ..core import daystats, tips
 from ..core.history import STATES
-from . import stats_cmd
+from . import flags, stats_cmd
 
 STATE_NAMES = {"good": "good posture", "poor": "poor posture", "looking_down": "looking down",
                "standing": "standing", "away": "away", "uncertain": "at the desk, not judged"}
@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "network): per-day posture timelines, good/poor/away shares, breaks taken against due, "
         "and the back-care tips that fit. An existing FILE is replaced only if it is an earlier "
         "posturewatch report; otherwise add --force.")
-    parser.add_argument("--days", type=stats_cmd.days_arg, default=7, metavar="N",
+    parser.add_argument("--days", type=flags.days, default=7, metavar="N",
                         help="how many days, ending today (default: 7)")
     parser.add_argument("--output", type=Path, required=True, metavar="FILE.html")
     parser.add_argument("--force", action="store_true", help="overwrite any existing FILE")

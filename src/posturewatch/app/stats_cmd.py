@@ -12,19 +12,8 @@ from ..adapters.history import HistoryStore, history_path, local_wall
 from ..core import daystats
 from ..core.daystats import Counts, Period
 from ..core.history import EventRecord, MinuteRecord
+from . import flags
 
-MAX_DAYS = 3660
-
-
-def days_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_DAYS:
-        raise argparse.ArgumentTypeError(f"expected a whole number of days from 1 to {MAX_DAYS}, "
-                                         f"got {text!r}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Per day: time seated, good-posture share, posture alerts, breaks due and "
         "taken, the longest time seated without a break; then the totals and the trend against "
         "the period before. Read from the history the monitor keeps (`posturewatch history`).")
-    parser.add_argument("--days", type=days_arg, default=7, metavar="N",
+    parser.add_argument("--days", type=flags.days, default=7, metavar="N",
                         help="how many days, ending today (default: 7)")
     parser.add_argument("--json", action="store_true", help="one JSON document for scripts")
     parser.set_defaults(run=run)

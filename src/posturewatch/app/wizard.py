@@ -35,7 +35,7 @@ from ..core.scoring import RULES, rule_deviation
 from ..errors import CameraError, ProfileError, UsageError
 from ..pipeline import estimated
 from ..ports import Frame, FrameSource, PoseEstimator
-from .calibrate import build_profile, check_target, describe, feature_medians, save, target
+from .profile_builder import build_profile, check_target, describe, feature_medians, save, target
 from .inputs import load_estimator, open_camera
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .features import FEATURE_NAMES
-from .observation import Observation
+from .features import FEATURE_NAMES, PostureFeatures
 
 MAD_TO_SD = 1.4826  # MAD of a normal distribution times this is its standard deviation
 MIN_FRAMES = 5
@@ -71,15 +70,19 @@ def _robust(times: list[float], values: list[float], window_s: float) -> Feature
     return FeatureBaseline(center, spread, len(values))
 
 
-def fit_baseline(observations: Iterable[Observation], window_s: float = 1.0) -> Baseline:
-    """`window_s` is the tracker's smoothing window (PostureConfig.smoothing_s)."""
-    present = [o for o in observations if o.present and o.features is not None]
+def fit_baseline(samples: Iterable[tuple[float, PostureFeatures]],
+                 window_s: float = 1.0) -> Baseline:
+    """The baseline from (time, features) of frames showing the user seated in view.
+
+    `window_s` is the tracker's smoothing window (PostureConfig.smoothing_s).
+    """
+    present = list(samples)
     if len(present) < MIN_FRAMES:
         raise NotEnoughData(f"only {len(present)} frames with a person in view; "
                             f"calibration needs at least {MIN_FRAMES}")
     features = {}
     for name in FEATURE_NAMES:
-        seen = [(o.t, v) for o in present if (v := getattr(o.features, name)) is not None]
+        seen = [(t, v) for t, found in present if (v := getattr(found, name)) is not None]
         if len(seen) >= max(MIN_FRAMES, MIN_COVERAGE * len(present)):
             times, values = zip(*seen)
             features[name] = _robust(list(times), list(values), window_s)

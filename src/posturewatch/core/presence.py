@@ -25,13 +25,10 @@ The constants are explained in docs/features.md ("Presence").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from .baseline import Baseline
 from .features import FRAME_MARGIN, VISIBLE, head_size_px, in_frame
 from .pose import Part, Pose
-
-if TYPE_CHECKING:  # baseline.py imports observation.py, which imports this module
-    from .baseline import Baseline
 
 PRESENT, STANDING, AWAY = "present", "standing", "away"
 STATES = (PRESENT, STANDING, AWAY)

@@ -54,8 +54,9 @@ def fit_upright(observations: Iterable[Observation], start: float = -math.inf,
     The observations must come from `observe` without a reference (there is no
     calibration yet); NotEnoughData when too few show the user seated.
     """
-    window = [o for o in observations if start <= o.t < end]
-    return fit_baseline(window, window_s=PostureConfig.smoothing_s)
+    seated = [(o.t, o.features) for o in observations
+              if start <= o.t < end and o.present and o.features is not None]
+    return fit_baseline(seated, window_s=PostureConfig.smoothing_s)
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import time
@@ -19,24 +18,11 @@ from ...adapters.files import ensure_dir
 from ...adapters.paths import user_dirs
 from ...core.advice import format_duration
 from ...errors import DaemonError
+from .. import flags
 from .run_cmd import add_run_options, option_argv, overrides
 
 START_TIMEOUT_S = 60.0  # loading the pose model on a slow machine takes a while
 STARTUP_LOG = "daemon.out"
-UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
-MAX_DURATION_S = 7 * 86400.0  # a week; `pause` without a duration lasts until `resume`
-
-
-def duration(text: str) -> float:
-    """"90", "90s", "15m", "1.5h" -> seconds (a bare number is minutes), up to a week."""
-    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*(s|m|min|h)?\s*", text)
-    if not match or float(match.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a duration such as 15 (minutes), 90s, 15m or 1.5h, got {text[:40]!r}")
-    seconds = float(match.group(1)) * UNITS[match.group(2) or "m"]
-    if seconds > MAX_DURATION_S:
-        raise argparse.ArgumentTypeError(f"a duration of at most a week (168h), got {text!r}")
-    return seconds
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "`resume`)"), ("snooze", "silence notifications for a while; time "
                                        "keeps counting (default: the `snooze` setting, 30 min)")):
         sub = subparsers.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-        sub.add_argument("duration", nargs="?", type=duration, metavar="DURATION",
+        sub.add_argument("duration", nargs="?", type=flags.duration, metavar="DURATION",
                          help="e.g. 20 (minutes), 90s, 15m, 1.5h")
         sub.set_defaults(run=run_simple, control=name)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from contextlib import ExitStack
 
 from ...adapters import config as config_file
 from ...adapters.control import ControlServer, InstanceLock, runtime_paths
 from ...core.settings import Settings
+from .. import flags
 from . import history_sink, setup as daemon_setup
 from .loop import Daemon
 
@@ -33,20 +33,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def positive(text: str) -> float:
-    value = float(text)
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or not math.isfinite(value):  # NaN fails `>=`
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
 # (flag, settings key, type, metavar, help); every one is also a config key.
 RUN_OPTIONS = (
     ("--source", "source", str, "SPEC", "camera index or /dev/videoN, stream URL, video file, "
@@ -55,13 +41,13 @@ RUN_OPTIONS = (
      "folder, or a profile file (a value with a '/' or ending in .json is a file) (default: the "
      "one `posturewatch calibrate` saved)"),
     ("--model", "model", str, "SPEC", "pose model: lite (default), full, heavy or a .task file"),
-    ("--alert-after", "alert_after", non_negative, "SECONDS",
+    ("--alert-after", "alert_after", flags.non_negative, "SECONDS",
      "how long poor posture must last before a notification (default: 30)"),
-    ("--cooldown", "cooldown", non_negative, "SECONDS",
+    ("--cooldown", "cooldown", flags.non_negative, "SECONDS",
      "at most one posture notification per this many seconds (default: 300)"),
-    ("--break-after", "break_after", positive, "MINUTES",
+    ("--break-after", "break_after", flags.positive, "MINUTES",
      "minutes seated before a break reminder; fractions allowed (default: 30)"),
-    ("--fps", "fps", positive, "N", "frames analysed per second while you are there (default: 1)"),
+    ("--fps", "fps", flags.positive, "N", "frames analysed per second while you are there (default: 1)"),
 )
 RUN_FLAGS = (
     ("--realtime", "realtime", "pace a video file at its own speed (default: as fast as possible)"),
