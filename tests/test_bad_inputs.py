@@ -126,6 +126,12 @@ PROFILES = [
     ("frames negative", _profile_text(lambda d: d["baseline"].__setitem__("frames", -1)), "frames"),
     ("name a number", _profile_text(lambda d: d.__setitem__("name", 5)), "name"),
     ("samples NaN", _profile_text(lambda d: d.__setitem__("samples", {"slouch": {"x": float("nan")}})), "NaN"),
+    ("a sample of an unknown kind", _profile_text(lambda d: d.__setitem__(
+        "samples", {"stretch": {"head_pitch": 0.1}})), "unknown kinds ['stretch']"),
+    ("a sample with an unknown feature", _profile_text(lambda d: d.__setitem__(
+        "samples", {"slouch": {"head_pitch": 0.1, "x": 1.0}})), "samples.slouch has unknown features ['x']"),
+    ("a sample feature not a number", _profile_text(lambda d: d.__setitem__(
+        "samples", {"glance": {"head_pitch": "low"}})), "samples.glance.head_pitch"),
     ("deeply nested", '{"format": ' + "[" * DEEP + "]" * DEEP + "}", "nested too deeply"),
     ("deeply nested value", _profile_text(lambda d: d.__setitem__("source", "S"))
      .replace('"S"', "[" * DEEP + "]" * DEEP), "nested too deeply"),

@@ -32,7 +32,7 @@ def test_slouch_sample_and_named_profiles(capsys):
     code, out = calibrate(capsys, "--profile", "desk", "--slouch-start", "30", "--slouch-end", "45")
     assert code == 0, out.err
     desk = profiles.load_profile("desk")
-    upright, slouch = desk.baseline.get("head_drop_ear").center, desk.samples["slouch"]["head_drop_ear"]
+    upright, slouch = desk.baseline.get("head_drop_ear").center, desk.samples.slouch.head_drop_ear
     assert slouch < upright - 0.1  # the labelled slouch (20-47 s) drops the head
     assert main(["profiles", "use", "desk"]) == 0
     assert main(["profiles", "--json"]) == 0

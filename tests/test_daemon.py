@@ -16,8 +16,9 @@ from posturewatch.adapters.control import runtime_paths
 from posturewatch.adapters.video import LiveSource
 from posturewatch.app import cli
 from posturewatch.app.daemon.loop import Daemon
+from posturewatch.app.daemon.status import DaemonStatus
 from posturewatch.core.session import build_session
-from posturewatch.core.pose import Landmark, Part, Pose
+from posturewatch.core.pose import Landmark, Part, Pose, TimedPose
 from posturewatch.core.settings import Settings
 from posturewatch.pipeline import PoseFeed
 
@@ -241,7 +242,7 @@ def test_camera_missing_then_lost_then_back_with_backoff(caplog):
             return person()
 
     def sleep(seconds):
-        camera_states.append(daemon.status(clock())["camera"])
+        camera_states.append(daemon.status(clock()).camera)
         clock.sleep(seconds)
 
     settings = Settings(source="0", retry_camera=True)
@@ -283,6 +284,32 @@ def test_pause_releases_the_camera_and_resume_reopens_it():
     assert daemon.run() == 0
     assert released_during_pause == [1]  # released while paused, opened again after
     assert clock.t >= 1060.0
+
+
+STATUS_KEYS = ["state", "present", "presence", "score", "reasons", "seated_min", "next_break_min",
+               "paused_until", "snoozed_until", "posture_alerts", "profile", "profile_note",
+               "camera", "camera_error", "notifier", "last_notification", "source", "stopping",
+               "pid", "today", "history", "history_pending_s"]
+
+
+def test_asking_for_status_changes_nothing_and_answers_the_same_keys():
+    settings = Settings(source="x.jsonl")
+    daemon = Daemon(settings, type("Feed", (), {"live": False})(), build_session(settings),
+                    type("N", (), {"notify": lambda self, t, b: True})(), "")
+    for t in range(13):  # 12 s seated
+        daemon.session.update(TimedPose(float(t), person()))
+    daemon.stream_t = 12.0
+    daemon.handle("pause", {"seconds": 5})  # until 17 s
+    daemon.stream_t = 100.0  # the pause ran out; the loop has not ticked yet
+    monitor = daemon.monitor
+    before = (monitor.paused_until, dict(vars(monitor.breaks)), monitor.totals)
+    answer = daemon.handle("status", {})
+    assert (monitor.paused_until, dict(vars(monitor.breaks)), monitor.totals) == before
+    assert list(answer) == STATUS_KEYS  # `status --json` and the wire keep their keys
+    assert answer["paused_until"] is None and answer["state"] == "watching"
+    assert answer["today"] == {"seated_min": 0.2, "breaks": 0, "good_share": None,
+                               "from": "this run"}
+    assert DaemonStatus.from_json(json.loads(json.dumps(answer))).to_json() == answer
 
 
 def test_a_missing_notification_server_never_stops_monitoring():

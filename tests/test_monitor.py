@@ -101,3 +101,27 @@ def test_advice_names_the_problem_and_one_thing_to_do():
     assert names[:7] == [s[0] for s in advice.STRETCHES] and names[7] == names[0]
     for _, how in advice.STRETCHES:
         assert "diagnos" not in how and how
+
+
+def _everything(m):
+    """The monitor's whole state, its timer's and its tracker's included."""
+    return (m.paused_until, m.snoozed_until, m.totals, m.last_t, m.presence,
+            dict(vars(m.breaks)), dict(vars(m.tracker)) if m.tracker is not None else None)
+
+
+def test_status_never_changes_the_state():
+    """Asking must not act: a pause that ran out used to end inside `status`, restarting
+    the break clock; now it ends on the update path (`tick`) only."""
+    m = monitor(ScriptedTracker())
+    run(m, range(0, 10))
+    m.snooze(10.0, 20.0)
+    m.pause(10.0, 60.0)
+    before = _everything(m)
+    for now in (15.0, 30.0, 69.9, 70.0, 500.0):  # during both, after the snooze, after both
+        m.status(now), m.is_paused(now), m.is_snoozed(now)
+        assert _everything(m) == before, now
+    over = m.status(500.0)
+    assert over.state != "paused" and over.paused_until is None and over.snoozed_until is None
+    assert m.breaks.last_t == 9.0  # the break clock did not restart
+    m.tick(500.0)
+    assert (m.paused_until, m.snoozed_until, m.breaks.last_t) == (None, None, None)

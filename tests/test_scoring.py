@@ -4,7 +4,7 @@ import pytest
 
 from posturewatch.core.baseline import Baseline, FeatureBaseline
 from posturewatch.core.features import PostureFeatures
-from posturewatch.core.scoring import K_SPREAD, score, tolerance, RULES
+from posturewatch.core.scoring import K_SPREAD, RULES, Deviations, score, tolerance
 
 CALM = Baseline({
     "head_drop_ear": FeatureBaseline(0.60, 0.005, 50),
@@ -65,8 +65,8 @@ def test_a_restless_user_gets_more_room():
 
 def test_unmeasured_features_are_left_out():
     result = score(PostureFeatures(shoulder_tilt_deg=1.0), CALM)
-    assert set(result.deviations) == {"lateral_lean"}
-    assert score(PostureFeatures(), CALM).deviations == {}
+    assert [reason for reason, _ in result.deviations.items()] == ["lateral_lean"]
+    assert score(PostureFeatures(), CALM).deviations == Deviations()
 
 
 # A user calibrated with the head and shoulder placement features as well.
@@ -90,7 +90,7 @@ HEAD_ONLY = dict(head_size=0.12, nose_y=0.30, head_pitch=0.05, face_width=0.13)
 def test_shoulders_out_of_view_the_head_is_scored_alone(changes, reasons):
     result = score(PostureFeatures(**{**HEAD_ONLY, **changes}), PLACED)
     assert result.reasons == reasons
-    assert "head_drop" in result.deviations  # the slouch is judged: never `uncertain`
+    assert result.deviations.head_drop is not None  # the slouch is judged: never `uncertain`
 
 
 def test_the_head_height_counts_only_when_the_shoulders_are_out_of_view():
@@ -100,7 +100,7 @@ def test_the_head_height_counts_only_when_the_shoulders_are_out_of_view():
 
 
 def test_head_only_scoring_needs_a_calibrated_head():
-    assert "head_drop" not in score(PostureFeatures(**HEAD_ONLY), CALM).deviations
+    assert score(PostureFeatures(**HEAD_ONLY), CALM).deviations.head_drop is None
 
 
 @pytest.mark.parametrize("tilt, shift, lean", [

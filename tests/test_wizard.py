@@ -18,6 +18,7 @@ from posturewatch.adapters import profiles
 from posturewatch.adapters.mediapipe_pose import MediaPipePoseEstimator
 from posturewatch.adapters.video import VideoFileSource
 from posturewatch.app import cli, wizard as wz
+from posturewatch.core.baseline import PostureSamples
 from posturewatch.core.session import fit_upright
 from posturewatch.core.framing import NOBODY
 from posturewatch.errors import CameraError, ProfileError
@@ -62,7 +63,7 @@ def test_upright_only_saves_a_profile_like_fit_upright(tmp_path):
     wizard, saved, text = run_wizard(UPRIGHT, answers, tmp_path)
     assert saved is not None and saved.path == tmp_path / "me.json"
     assert profiles.read_profile(saved.path).baseline == saved.baseline
-    assert saved.samples == {} and saved.model == "full"
+    assert saved.samples == PostureSamples() and saved.model == "full"
     assert [a.split("?")[0] for a in answers.asked] == [
         wz.SLOUCH.question.split("?")[0], wz.GLANCE.question.split("?")[0],
         f"Save profile 'me' to {tmp_path / 'me.json'}"]
@@ -84,9 +85,9 @@ def test_upright_only_saves_a_profile_like_fit_upright(tmp_path):
 
 def test_optional_steps_add_slouch_and_glance_samples(tmp_path):
     wizard, saved, text = run_wizard(SLOUCHER, Script("y", "y", ""), tmp_path)
-    assert set(saved.samples) == {"slouch", "glance"}
-    assert "head_drop_nose" in saved.samples["slouch"]
-    assert set(profiles.read_profile(saved.path).samples) == {"slouch", "glance"}
+    assert saved.samples.slouch is not None and saved.samples.glance is not None
+    assert saved.samples.slouch.head_drop_nose is not None
+    assert profiles.read_profile(saved.path).samples == saved.samples
     assert text.count("recording: 4 3 2 1 done") == 2  # the optional steps are shorter
     assert "Your usual slouch: Now slouch" in text and "A glance down: Look down" in text
     assert "your slouch:" in text  # the summary shows what the slouch did to the alerts

@@ -18,11 +18,12 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-from ..core.baseline import Baseline, FeatureBaseline
+from ..core.baseline import SAMPLE_KINDS, Baseline, FeatureBaseline, PostureSamples
+from ..core.features import FEATURE_NAMES, PostureFeatures
 from ..errors import OutputError, ProfileError
 from . import strict_json
 from .atomic import AtomicFile
@@ -54,7 +55,7 @@ class Profile:
     frame: tuple[int, int] = (0, 0)  # width, height the camera delivered
     model: str | None = None  # model variant
     source: str = ""  # what it was calibrated from
-    samples: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # slouch / glance
+    samples: PostureSamples = PostureSamples()
     path: Path | None = None
 
 
@@ -117,7 +118,7 @@ def to_json(profile: Profile) -> dict:
         "baseline": {"frames": profile.baseline.frames,
                      "features": {n: {"center": f.center, "spread": f.spread, "n": f.n}
                                   for n, f in profile.baseline.features.items()}},
-        "samples": {k: dict(v) for k, v in profile.samples.items()},
+        "samples": _samples_json(profile.samples),
     }
 
 
@@ -135,10 +136,29 @@ def _baseline(base) -> Baseline:
     return Baseline(features, _count(base.get("frames"), "baseline.frames", 0, MAX_COUNT))
 
 
-def _samples(samples) -> dict[str, dict[str, float]]:
-    return {kind: {name: _number(x, f"samples.{kind}.{name}", -MAX_VALUE, MAX_VALUE)
-                   for name, x in _object(values, f"samples.{kind}").items()}
-            for kind, values in _object(samples or {}, "samples").items()}
+def _samples_json(samples: PostureSamples) -> dict[str, dict[str, float]]:
+    """Each recorded sample's measured features (a sample not recorded is left out)."""
+    recorded = {kind: getattr(samples, kind) for kind in SAMPLE_KINDS}
+    return {kind: {f.name: value for f in fields(features)
+                   if (value := getattr(features, f.name)) is not None}
+            for kind, features in recorded.items() if features is not None}
+
+
+def _sample(values, kind: str) -> PostureFeatures:
+    values = _object(values, f"samples.{kind}")
+    unknown = sorted(set(values) - set(FEATURE_NAMES))
+    if unknown:
+        raise ValueError(f"samples.{kind} has unknown features {unknown}")
+    return PostureFeatures(**{name: _number(x, f"samples.{kind}.{name}", -MAX_VALUE, MAX_VALUE)
+                              for name, x in values.items()})
+
+
+def _samples(samples) -> PostureSamples:
+    samples = _object(samples or {}, "samples")
+    unknown = sorted(set(samples) - set(SAMPLE_KINDS))
+    if unknown:
+        raise ValueError(f"samples has unknown kinds {unknown}; expected {', '.join(SAMPLE_KINDS)}")
+    return PostureSamples(**{kind: _sample(values, kind) for kind, values in samples.items()})
 
 
 def from_json(data, path: Path | None = None) -> Profile:

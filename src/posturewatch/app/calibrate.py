@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ..adapters import profiles, strict_json
+from ..core.baseline import PostureSamples
 from ..core.observation import Observation, observe
 from ..errors import UsageError
 from . import flags
@@ -60,12 +61,12 @@ def _window(args, start: float, end: float | None) -> tuple[list[Observation], o
 def calibrate_from_video(args: argparse.Namespace) -> profiles.Profile:
     flags.check_window(args.start, args.end)
     upright, header = _window(args, args.start, args.end)
-    samples = {}
+    samples = PostureSamples()
     if args.slouch_start is not None or args.slouch_end is not None:
         if args.slouch_start is None or args.slouch_end is None or args.slouch_end <= args.slouch_start:
             raise UsageError("--slouch-start and --slouch-end go together, end after start")
         slouch, _ = _window(args, args.slouch_start, args.slouch_end)
-        samples["slouch"] = feature_medians([o for o in slouch if o.present])
+        samples = PostureSamples(slouch=feature_medians([o for o in slouch if o.present]))
     window = f"{args.start:g}-{args.end:g} s" if args.end is not None else f"from {args.start:g} s"
     return build_profile(profiles.check_name(args.profile or profiles.active_name()), upright,
                          frame=(header.source.width, header.source.height),

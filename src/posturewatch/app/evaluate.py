@@ -6,13 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from ..adapters import labels as labels_io
 from ..adapters import pose_log, profiles, strict_json
 from ..adapters.files import local_path
 from ..core.baseline import NotEnoughData
-from ..core.evaluation import ClipScore, Counts, score_clip
+from ..core.evaluation import ClipScore, Overall, Worst, overall, score_clip
 from ..core.observation import observe
 from ..core.session import fit_upright, posture_config
 from ..core.settings import DEFAULTS, Settings, validate
@@ -109,41 +107,25 @@ def _clip_json(s: ClipScore) -> dict:
             "standing_agreement": _r(s.standing_accuracy)}
 
 
-def _worst(scores: list[ClipScore]) -> dict:
-    poor = [s for s in scores if s.has_poor and s.poor.f1 is not None]
-    worst_f1 = min(poor, key=lambda s: s.poor.f1, default=None)
-    seen = [s for s in scores if s.away_accuracy is not None]
-    worst_presence = min(seen, key=lambda s: s.away_accuracy, default=None)
-    return {"worst_clip_f1": None if worst_f1 is None else
-            {"clip": worst_f1.name, "f1": _r(worst_f1.poor.f1)},
-            "worst_presence_agreement": None if worst_presence is None else
-            {"clip": worst_presence.name, "agreement": _r(worst_presence.away_accuracy)}}
+def _worst_json(worst: Worst | None, key: str) -> dict | None:
+    return None if worst is None else {"clip": worst.clip, key: _r(worst.value)}
 
 
-def overall(scores: list[ClipScore], onset_delay: float) -> dict:
-    total, kinds, away, standing = Counts(), {}, [0, 0], [0, 0]
-    for s in scores:
-        total.merge(s.poor)
-        for kind, (hit, n) in s.kind_hits.items():
-            tally = kinds.setdefault(kind, [0, 0])
-            tally[0] += hit; tally[1] += n
-        away[0] += s.away_correct; away[1] += s.away_total
-        standing[0] += s.standing_correct; standing[1] += s.standing_total
-    latencies = [x for s in scores for x in s.latencies]
-    clean = [s for s in scores if not s.has_poor]
+def overall_json(total: Overall, onset_delay: float) -> dict:
+    """The JSON of `evaluate --json`'s "overall", with the targets it is held to."""
+    presence = _r(total.presence_agreement)
     return {
-        "precision": _r(total.precision), "recall": _r(total.recall), "f1": _r(total.f1),
-        "frames": vars(total),
-        "recall_by_kind": {k: _r(h / n) for k, (h, n) in sorted(kinds.items())},
-        "episodes_on_clean_clips": sum(s.episodes for s in clean), "clean_clips": len(clean),
-        "alert_latency_s": {"median": _r(np.median(latencies), 2) if latencies else None,
-                            "max": _r(max(latencies), 2) if latencies else None,
-                            "count": len(latencies)},
-        "missed_onsets": sum(s.missed_onsets for s in scores),
-        "away_accuracy": _r(away[0] / away[1]) if away[1] else None,
-        "presence_agreement": _r(away[0] / away[1]) if away[1] else None,
-        "standing_agreement": _r(standing[0] / standing[1]) if standing[1] else None,
-        **_worst(scores),
+        "precision": _r(total.poor.precision), "recall": _r(total.poor.recall),
+        "f1": _r(total.poor.f1), "frames": vars(total.poor),
+        "recall_by_kind": {k: _r(v) for k, v in total.recall_by_kind.items()},
+        "episodes_on_clean_clips": total.episodes_on_clean_clips, "clean_clips": total.clean_clips,
+        "alert_latency_s": {"median": _r(total.latency_median, 2),
+                            "max": _r(total.latency_max, 2), "count": len(total.latencies)},
+        "missed_onsets": total.missed_onsets,
+        "away_accuracy": presence, "presence_agreement": presence,
+        "standing_agreement": _r(total.standing_agreement),
+        "worst_clip_f1": _worst_json(total.worst_f1, "f1"),
+        "worst_presence_agreement": _worst_json(total.worst_presence, "agreement"),
         "targets": {"f1": F1_TARGET, "clip_f1": CLIP_F1_TARGET, "episodes_on_clean_clips": 0,
                     "presence_agreement": PRESENCE_TARGET,
                     "alert_latency_s": onset_delay + LATENCY_SLACK_S},
@@ -165,33 +147,44 @@ def _ok(good: bool) -> str:
     return "ok" if good else "MISSED"
 
 
-def _text(scores: list[ClipScore], total: dict) -> str:
+def _poor_lines(t: Overall) -> list[str]:
+    f1, worst = _r(t.poor.f1), t.worst_f1
+    return [
+        f"overall: precision {_fmt(_r(t.poor.precision))}, recall {_fmt(_r(t.poor.recall))}, "
+        f"F1 {_fmt(f1)} (target ≥ {F1_TARGET}: {_ok((f1 or 0) >= F1_TARGET)})",
+        "worst clip with poor posture: " + ("–" if worst is None else
+        f"{worst.clip} F1 {_fmt(_r(worst.value))} (target ≥ {CLIP_F1_TARGET}: "
+        f"{_ok(_r(worst.value) >= CLIP_F1_TARGET)})"),
+        "recall by kind, with the right reason: " + ", ".join(
+            f"{k} {_fmt(_r(v))}" for k, v in t.recall_by_kind.items()),
+        f"episodes on clips without poor posture: {t.episodes_on_clean_clips} in "
+        f"{t.clean_clips} clips (target 0: {_ok(t.episodes_on_clean_clips == 0)})",
+    ]
+
+
+def _latency_line(t: Overall, onset_delay: float) -> str:
+    median, most, target = _r(t.latency_median, 2), _r(t.latency_max, 2), onset_delay + LATENCY_SLACK_S
+    return (f"detection latency after the labelled onset (status turns poor; a notification "
+            f"follows after alert_after): median {median} s, max {most} s "
+            f"(target ≤ {target:g} s: {_ok(most is None or most <= target)}); "
+            f"onsets never detected: {t.missed_onsets}")
+
+
+def _presence_lines(t: Overall) -> list[str]:
+    worst = t.worst_presence
+    return [
+        f"presence agreement: {_fmt(_r(t.presence_agreement))} overall, worst " + (
+            "–" if worst is None else f"{worst.clip} {_fmt(_r(worst.value))} (target ≥ "
+            f"{PRESENCE_TARGET} on every clip: {_ok(_r(worst.value) >= PRESENCE_TARGET)})"),
+        f"standing agreement (while in view): {_fmt(_r(t.standing_agreement))}",
+    ]
+
+
+def _text(scores: list[ClipScore], total: Overall, onset_delay: float) -> str:
     lines = [f"{'clip':<42} {'P':>4} {'R':>4} {'F1':>4} {'ep':>3} {'latency':>9} "
              f"{'presence':>8} {'standing':>8}"]
     lines += [_clip_line(s) for s in scores]
-    t, lat, targets = total, total["alert_latency_s"], total["targets"]
-    worst, presence = t["worst_clip_f1"], t["worst_presence_agreement"]
-    lines += [
-        "",
-        f"overall: precision {_fmt(t['precision'])}, recall {_fmt(t['recall'])}, "
-        f"F1 {_fmt(t['f1'])} (target ≥ {F1_TARGET}: {_ok((t['f1'] or 0) >= F1_TARGET)})",
-        "worst clip with poor posture: " + ("–" if worst is None else
-        f"{worst['clip']} F1 {_fmt(worst['f1'])} (target ≥ {CLIP_F1_TARGET}: "
-        f"{_ok(worst['f1'] >= CLIP_F1_TARGET)})"),
-        "recall by kind, with the right reason: " + ", ".join(
-            f"{k} {_fmt(v)}" for k, v in t["recall_by_kind"].items()),
-        f"episodes on clips without poor posture: {t['episodes_on_clean_clips']} in "
-        f"{t['clean_clips']} clips (target 0: {_ok(t['episodes_on_clean_clips'] == 0)})",
-        f"detection latency after the labelled onset (status turns poor; a notification "
-        f"follows after alert_after): median {lat['median']} s, max {lat['max']} s "
-        f"(target ≤ {targets['alert_latency_s']:g} s: "
-        f"{_ok(lat['max'] is None or lat['max'] <= targets['alert_latency_s'])}); "
-        f"onsets never detected: {t['missed_onsets']}",
-        f"presence agreement: {_fmt(t['presence_agreement'])} overall, worst " + ("–" if presence is None
-        else f"{presence['clip']} {_fmt(presence['agreement'])} (target ≥ {PRESENCE_TARGET} on every "
-        f"clip: {_ok(presence['agreement'] >= PRESENCE_TARGET)})"),
-        f"standing agreement (while in view): {_fmt(t['standing_agreement'])}",
-    ]
+    lines += ["", *_poor_lines(total), _latency_line(total, onset_delay), *_presence_lines(total)]
     return "\n".join(lines)
 
 
@@ -216,10 +209,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"posturewatch: skipped {exc}", file=sys.stderr)
     if not scores:
         raise ProfileError("no clip could be calibrated from an upright opening; give --profile")
-    total = overall(scores, posture_config(settings).onset_delay_s)
+    total, onset_delay = overall(scores), posture_config(settings).onset_delay_s
     if args.json:
         print(strict_json.dumps({"clips": [_clip_json(s) for s in scores], "skipped": skipped,
-                          "overall": total}, indent=2))
+                                 "overall": overall_json(total, onset_delay)}, indent=2))
     else:
-        print(_text(scores, total))
+        print(_text(scores, total, onset_delay))
     return 0

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..adapters import profiles
 from ..adapters.files import check_distinct, local_path
-from ..core.baseline import NotEnoughData
-from ..core.features import FEATURE_NAMES
+from ..core.baseline import NotEnoughData, PostureSamples
+from ..core.features import FEATURE_NAMES, PostureFeatures
 from ..core.observation import Observation
 from ..core.scoring import RULES, tolerance
 from ..core.session import fit_upright
@@ -27,24 +27,26 @@ from ..errors import OutputError, ProfileError
 from .flags import model_file
 
 
-def feature_medians(observations: Sequence[Observation]) -> dict[str, float]:
+def feature_medians(observations: Sequence[Observation]) -> PostureFeatures | None:
+    """Each feature's median over the observations; None when none was measured."""
     values: dict[str, float] = {}
     for name in FEATURE_NAMES:
         seen = [v for o in observations if o.features and (v := getattr(o.features, name)) is not None]
         if seen:
             values[name] = round(float(np.median(seen)), 6)
-    return values
+    return PostureFeatures(**values) if values else None
 
 
 def build_profile(name: str, upright: Sequence[Observation], *, frame: tuple[int, int],
-                  model: str | None, source: str, samples: dict | None = None) -> profiles.Profile:
+                  model: str | None, source: str,
+                  samples: PostureSamples = PostureSamples()) -> profiles.Profile:
     try:
         baseline = fit_upright(upright)
     except NotEnoughData as exc:
         raise ProfileError(f"cannot calibrate: {exc}; make sure your head and shoulders are "
                            "in view") from None
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    return profiles.Profile(name, baseline, created, frame, model, source, samples or {})
+    return profiles.Profile(name, baseline, created, frame, model, source, samples)
 
 
 def describe(profile: profiles.Profile) -> str:

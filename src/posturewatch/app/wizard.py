@@ -28,6 +28,7 @@ from typing import Callable, Iterator, Protocol, Sequence, TextIO
 import numpy as np
 
 from ..adapters import profiles, strict_json
+from ..core.baseline import PostureSamples
 from ..core.framing import FramingGate, FramingReport, check_framing
 from ..core.observation import Observation, observe
 from ..core.pose import Pose
@@ -154,12 +155,11 @@ class Wizard:
         samples = {}
         for step in OPTIONAL_STEPS:
             if self._yes(step.question, default=False):
-                values = feature_medians([o for o in self._record(step) if o.present])
-                if values:
-                    samples[step.key] = values
+                samples[step.key] = feature_medians([o for o in self._record(step) if o.present])
         info = self.source.info
         profile = build_profile(self.name, upright, frame=(info.width, info.height),
-                                model=self.model, source=self.label, samples=samples)
+                                model=self.model, source=self.label,
+                                samples=PostureSamples(**samples))
         self._say("\n" + summary(profile, upright))
         return self._maybe_save(profile)
 
@@ -278,12 +278,12 @@ def quality(upright: Sequence[Observation]) -> str:
 def _sample_lines(profile: profiles.Profile) -> list[str]:
     lines = []
     for key, what in (("slouch", "your slouch"), ("glance", "looking down")):
-        sample = profile.samples.get(key)
-        if not sample:
+        sample = getattr(profile.samples, key)
+        if sample is None:
             continue
         moved = []
         for rule in RULES:
-            d = rule_deviation(rule, sample.get(rule.feature), profile.baseline)
+            d = rule_deviation(rule, getattr(sample, rule.feature), profile.baseline)
             if d is not None and abs(d) >= 0.5:
                 moved.append(f"{rule.feature} {d:+.1f}x the alert threshold")
         lines.append(f"  {what}: " + (", ".join(moved) if moved else

@@ -50,6 +50,18 @@ class Baseline:
         return self.features.get(name)
 
 
+@dataclass(frozen=True)
+class PostureSamples:
+    """The user's own slouch and glance down, if recorded at calibration: the median of
+    each feature over the recording. They show the user what the alerts make of them."""
+
+    slouch: PostureFeatures | None = None
+    glance: PostureFeatures | None = None
+
+
+SAMPLE_KINDS = ("slouch", "glance")
+
+
 class NotEnoughData(ValueError):
     """Calibration saw too few usable frames."""
 

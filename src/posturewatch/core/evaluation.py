@@ -7,7 +7,10 @@ adapters.labels.Labels): the scoring convention of the sample clips' MANIFEST.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
+
+import numpy as np
 
 from .posture_state import Episode
 
@@ -144,3 +147,65 @@ def score_clip(name: str, times: Sequence[float], states: Sequence[str], labels,
         _score_frame(score, t, state, labels, episodes)
     _latencies(score, labels, times, states)
     return score
+
+
+@dataclass(frozen=True)
+class Worst:
+    clip: str
+    value: float  # its F1, or its presence agreement
+
+
+@dataclass(frozen=True)
+class Overall:
+    """Every clip's scores added up."""
+
+    poor: Counts  # poor posture, frame by frame, over every clip
+    recall_by_kind: Mapping[str, float]  # label kind -> share found with the right reason
+    episodes_on_clean_clips: int
+    clean_clips: int  # clips without poor posture
+    latencies: tuple[float, ...]  # seconds from each labelled onset to its detection
+    missed_onsets: int
+    presence_agreement: float | None  # away or not, against the labels
+    standing_agreement: float | None  # standing or not, while in view
+    worst_f1: Worst | None  # among the clips with poor posture
+    worst_presence: Worst | None
+
+    @property
+    def latency_median(self) -> float | None:
+        return float(np.median(self.latencies)) if self.latencies else None
+
+    @property
+    def latency_max(self) -> float | None:
+        return max(self.latencies) if self.latencies else None
+
+
+def _share(hit: int, total: int) -> float | None:
+    return hit / total if total else None
+
+
+def _worst(scores: Sequence[ClipScore]) -> tuple[Worst | None, Worst | None]:
+    poor = [s for s in scores if s.has_poor and s.poor.f1 is not None]
+    f1 = min(poor, key=lambda s: s.poor.f1, default=None)
+    seen = [s for s in scores if s.away_accuracy is not None]
+    presence = min(seen, key=lambda s: s.away_accuracy, default=None)
+    return (None if f1 is None else Worst(f1.name, f1.poor.f1),
+            None if presence is None else Worst(presence.name, presence.away_accuracy))
+
+
+def overall(scores: Sequence[ClipScore]) -> Overall:
+    total, kinds = Counts(), {}
+    for s in scores:
+        total.merge(s.poor)
+        for kind, (hit, n) in s.kind_hits.items():
+            tally = kinds.setdefault(kind, [0, 0])
+            tally[0] += hit
+            tally[1] += n
+    clean = [s for s in scores if not s.has_poor]
+    worst_f1, worst_presence = _worst(scores)
+    return Overall(
+        total, MappingProxyType({k: h / n for k, (h, n) in sorted(kinds.items())}),
+        sum(s.episodes for s in clean), len(clean),
+        tuple(x for s in scores for x in s.latencies), sum(s.missed_onsets for s in scores),
+        _share(sum(s.away_correct for s in scores), sum(s.away_total for s in scores)),
+        _share(sum(s.standing_correct for s in scores), sum(s.standing_total for s in scores)),
+        worst_f1, worst_presence)

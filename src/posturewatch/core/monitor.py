@@ -78,6 +78,7 @@ class Monitor:
 
     # --- the one verb -------------------------------------------------------
     def update(self, obs: Observation, now: float) -> list[Event]:
+        self.tick(now)
         if self.is_paused(now):
             return []
         step = 0.0 if self.last_t is None else max(0.0, now - self.last_t)
@@ -111,10 +112,16 @@ class Monitor:
         self.breaks.restart_clock()
         self.last_t = None
 
-    def is_paused(self, now: float) -> bool:
+    def tick(self, now: float) -> None:
+        """Time moved on to `now`: a pause or a snooze that ran out ends. `update` does this;
+        a driver that waits out a pause without updates (the daemon) calls it itself."""
         if self.paused_until is not None and now >= self.paused_until:
             self.resume(now)
-        return self.paused_until is not None
+        if self.snoozed_until is not None and now >= self.snoozed_until:
+            self.snoozed_until = None
+
+    def is_paused(self, now: float) -> bool:
+        return self.paused_until is not None and now < self.paused_until
 
     def snooze(self, now: float, duration_s: float) -> None:
         """Silence notifications for `duration_s`; timers keep counting."""
@@ -122,9 +129,7 @@ class Monitor:
         self.breaks.snooze(now, duration_s)
 
     def is_snoozed(self, now: float) -> bool:
-        if self.snoozed_until is not None and now >= self.snoozed_until:
-            self.snoozed_until = None
-        return self.snoozed_until is not None
+        return self.snoozed_until is not None and now < self.snoozed_until
 
     def take_break(self, now: float) -> BreakTaken:
         event = self.breaks.take_break(now)
@@ -137,8 +142,10 @@ class Monitor:
         totals, self.totals = self.totals, DailyTotals()
         return totals
 
-    # --- reading ------------------------------------------------------------
+    # --- reading (queries never change the state) ------------------------------
     def status(self, now: float) -> MonitorStatus:
+        """What the monitor knows at `now`; a pause that ran out shows as over (the break
+        clock restarts at the next `tick`)."""
         paused = self.is_paused(now)
         score = self.tracker.score if self.tracker is not None else None
         return MonitorStatus(
@@ -148,7 +155,7 @@ class Monitor:
             reasons=tuple(score.reasons) if score is not None else (),
             seated_s=self.breaks.seated_s,
             next_break_s=self.breaks.seconds_to_break(),
-            paused_until=self.paused_until,
+            paused_until=self.paused_until if paused else None,
             snoozed_until=self.snoozed_until if self.is_snoozed(now) else None,
             posture_alerts=self.tracker is not None,
             totals=self.totals)

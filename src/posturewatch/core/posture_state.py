@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from .baseline import Baseline
 from .events import CalibrationStale, Event, PostureAlert, PostureRecovered
 from .observation import Observation
-from .scoring import POOR_REASONS, RULES, PostureScore, deviations, rule_deviation, score_from
+from .scoring import (POOR_REASONS, RULES, Deviations, PostureScore, deviations, rule_deviation,
+                      score_from)
 
 STATES = ("good", "poor", "looking_down", "standing", "away", "uncertain")
 
@@ -87,7 +88,7 @@ class _Run:
     good_s: float = 0.0  # time actually spent good since then
     last_good: float | None = None  # the previous frame was good (None: it was poor)
 
-    def note(self, t: float, smoothed: dict[str, float], score: PostureScore, exit: float,
+    def note(self, t: float, smoothed: Deviations, score: PostureScore, exit: float,
              clearly: bool) -> None:
         """Poor at `t`; `clearly` (past `enter`, not just over `exit`) restarts the recovery."""
         if self.last_good is None:
@@ -122,8 +123,8 @@ class PostureTracker:
         self.episodes: list[Episode] = []
         self.time_in_state = {s: 0.0 for s in STATES}
         self.stale = False
-        self._smoothed: dict[str, float] = {}
-        self._window: deque[tuple[float, dict[str, float]]] = deque()
+        self._smoothed = Deviations()
+        self._window: deque[tuple[float, Deviations]] = deque()
         self._run: _Run | None = None
         self._last_t: float | None = None
         self._last_seen: float | None = None
@@ -149,7 +150,7 @@ class PostureTracker:
             self.state = "uncertain"
             return []
         devs = deviations(obs.features, self.baseline)
-        if "head_drop" not in devs:
+        if devs.head_drop is None:
             # Nothing to judge a slouch by (no shoulders, no calibrated head): never an alert.
             self.state = "uncertain"
             return []
@@ -170,28 +171,29 @@ class PostureTracker:
         if self._last_seen is not None and t - self._last_seen < self.config.away_after_s:
             return []  # a brief miss: keep the current state
         self.state = "standing" if presence == "standing" else "away"
-        self._smoothed.clear()
+        self._smoothed = Deviations()
         self._window.clear()
         return self._end_run(self._last_seen if self._last_seen is not None else t)
 
-    def _smooth(self, t: float, devs: dict[str, float]) -> None:
+    def _smooth(self, t: float, devs: Deviations) -> None:
         """A moving median: a one-frame glitch is ignored, and a glance ends when it ends."""
         self._window.append((t, devs))
         while self._window[0][0] <= t - self.config.smoothing_s:
             self._window.popleft()
-        self._smoothed = {}
-        for reason in devs:
-            values = sorted(d[reason] for _, d in self._window if reason in d)
+        smoothed = {}
+        for reason, _ in devs.items():
+            values = sorted(v for _, d in self._window if (v := d.get(reason)) is not None)
             mid = len(values) // 2
-            self._smoothed[reason] = (values[mid] if len(values) % 2
-                                      else (values[mid - 1] + values[mid]) / 2)
+            smoothed[reason] = (values[mid] if len(values) % 2
+                                else (values[mid - 1] + values[mid]) / 2)
+        self._smoothed = Deviations(**smoothed)
 
     def _poor_now(self) -> bool:
         level = self.config.exit if self._run is not None else self.config.enter
         return self._peak() >= level
 
     def _peak(self) -> float:
-        return max([0.0, *(self._smoothed.get(r, 0.0) for r in POOR_REASONS)])
+        return max([0.0, *(d for r in POOR_REASONS if (d := self._smoothed.get(r)) is not None)])
 
     def _began(self, t: float) -> float:
         """When the poor posture that just reached `enter` began."""
@@ -244,7 +246,7 @@ class PostureTracker:
     def _classify(self) -> str:
         if self._run is not None and self._run.confirmed:
             return "poor"
-        if self._smoothed.get("head_down", 0.0) >= self.config.enter:
+        if (self._smoothed.head_down or 0.0) >= self.config.enter:
             return "looking_down"
         return "good"
 

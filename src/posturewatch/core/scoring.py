@@ -10,9 +10,8 @@ The constants are explained in docs/scoring.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Iterator
 
 from .baseline import Baseline
 from .features import PostureFeatures
@@ -64,10 +63,39 @@ AGREEING = 0.7
 
 
 @dataclass(frozen=True)
+class Deviations:
+    """How far each reason is from the user's good posture, in tolerances (1.0 = where an
+    alert starts, positive = towards poor posture); None: nothing to measure it by."""
+
+    head_drop: float | None = None
+    lean_in: float | None = None
+    lateral_lean: float | None = None
+    head_down: float | None = None
+
+    def get(self, reason: str) -> float | None:
+        return getattr(self, reason)
+
+    def items(self) -> Iterator[tuple[str, float]]:
+        """The measured reasons and their deviations, in REASONS order."""
+        for reason in REASONS:
+            value = getattr(self, reason)
+            if value is not None:
+                yield reason, value
+
+    def worse(self, reason: str, value: float) -> "Deviations":
+        """These deviations with `reason` at least `value`."""
+        old = getattr(self, reason)
+        return replace(self, **{reason: value if old is None else max(old, value)})
+
+
+assert tuple(f.name for f in fields(Deviations)) == REASONS
+
+
+@dataclass(frozen=True)
 class PostureScore:
     total: float  # 0 = the baseline itself, 50 = at the alert threshold, -> 100 far beyond
     reasons: tuple[str, ...]  # active reasons, worst first
-    deviations: Mapping[str, float]  # per reason, in tolerances (1.0 = threshold)
+    deviations: Deviations  # rounded to 3 decimals
 
     @property
     def poor(self) -> bool:
@@ -112,31 +140,30 @@ def _lean_together(features: PostureFeatures, baseline: Baseline) -> float | Non
     return abs(tilt + shift) / (2 * AGREEING)
 
 
-def deviations(features: PostureFeatures, baseline: Baseline) -> dict[str, float]:
-    """The worst rule per reason; reasons with nothing measurable are left out.
+def deviations(features: PostureFeatures, baseline: Baseline) -> Deviations:
+    """The worst rule per reason; reasons with nothing measurable stay None.
 
     A fallback rule counts only when no other rule of its reason could be measured.
     """
-    worst: dict[str, float] = {}
+    worst = Deviations()
     for fallback in (False, True):
-        measured = set(worst)
+        measured = {reason for reason, _ in worst.items()}
         for rule in RULES:
             if rule.fallback != fallback or rule.reason in measured:
                 continue
             d = rule_deviation(rule, getattr(features, rule.feature), baseline)
             if d is not None:
-                worst[rule.reason] = max(worst.get(rule.reason, d), d)
+                worst = worst.worse(rule.reason, d)
     lean = _lean_together(features, baseline)
-    if lean is not None:
-        worst["lateral_lean"] = max(worst.get("lateral_lean", lean), lean)
-    return worst
+    return worst if lean is None else worst.worse("lateral_lean", lean)
 
 
-def score_from(devs: Mapping[str, float]) -> PostureScore:
-    active = sorted((r for r, d in devs.items() if d >= 1.0), key=lambda r: -devs[r])
-    peak = max([0.0, *devs.values()])
+def score_from(devs: Deviations) -> PostureScore:
+    measured = dict(devs.items())
+    active = sorted((r for r, d in measured.items() if d >= 1.0), key=lambda r: -measured[r])
+    peak = max([0.0, *measured.values()])
     return PostureScore(round(100 * peak / (1 + peak), 1), tuple(active),
-                        MappingProxyType({r: round(d, 3) for r, d in devs.items()}))
+                        Deviations(**{r: round(d, 3) for r, d in measured.items()}))
 
 
 def score(features: PostureFeatures, baseline: Baseline) -> PostureScore:

@@ -20,6 +20,7 @@ from ...core.advice import format_duration
 from ...errors import DaemonError
 from .. import flags
 from .run_cmd import add_run_options, option_argv, overrides
+from .status import FROM_HISTORY, DaemonStatus, Today
 
 START_TIMEOUT_S = 60.0  # loading the pose model on a slow machine takes a while
 STARTUP_LOG = "daemon.out"
@@ -53,19 +54,30 @@ def _socket():
     return runtime_paths().socket
 
 
+def ask(socket, cmd: str, request: dict | None = None, timeout: float = 2.0) -> DaemonStatus:
+    """The daemon's answer to `cmd`: its status after the command."""
+    return _parse(send_command(socket, cmd, request, timeout=timeout))
+
+
+def _parse(result: dict) -> DaemonStatus:
+    try:
+        return DaemonStatus.from_json(result)
+    except (KeyError, TypeError, AttributeError):
+        raise DaemonError("posturewatch sent a malformed answer (a different version?)") from None
+
+
 def run_simple(args: argparse.Namespace) -> int:
     seconds = getattr(args, "duration", None)
     request = {"seconds": seconds} if seconds is not None else {}
-    result = send_command(_socket(), args.control, request)
-    print(_confirmation(args.control, result))
+    print(_confirmation(args.control, ask(_socket(), args.control, request)))
     return 0
 
 
-def _confirmation(cmd: str, result: dict) -> str:
+def _confirmation(cmd: str, status: DaemonStatus) -> str:
     if cmd == "pause":
-        return f"paused {_until(result['paused_until'])}; the camera is released"
+        return f"paused {_until(status.paused_until)}; the camera is released"
     if cmd == "snooze":
-        return f"notifications snoozed {_until(result['snoozed_until'])}"
+        return f"notifications snoozed {_until(status.snoozed_until)}"
     if cmd == "resume":
         return "watching again"
     if cmd == "break":
@@ -78,44 +90,44 @@ def _until(value) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    result = send_command(_socket(), "status")
-    print(json.dumps(result, indent=2) if args.json else status_text(result))
+    status = ask(_socket(), "status")
+    print(json.dumps(status.to_json(), indent=2) if args.json else status_text(status))
     return 0
 
 
-def status_text(s: dict) -> str:
-    score = "n/a" if s.get("score") is None else f"{s['score']:.0f}/100"
-    reasons = ", ".join(r.replace("_", " ") for r in s.get("reasons") or []) or "none"
+def status_text(s: DaemonStatus) -> str:
+    score = "n/a" if s.score is None else f"{s.score:.0f}/100"
+    reasons = ", ".join(r.replace("_", " ") for r in s.reasons) or "none"
     lines = [
-        f"state:          {s['state']}",
+        f"state:          {s.state}",
         f"posture score:  {score} (issues: {reasons})",
-        f"time seated:    {format_duration(s['seated_min'] * 60)}",
-        f"next break in:  {format_duration(s['next_break_min'] * 60)}",
-        f"paused:         {s['paused_until'] or 'no'}",
-        f"snoozed until:  {s['snoozed_until'] or 'no'}",
-        f"camera:         {s['camera']} ({s['source']})"
-        + (f" - {s['camera_error']}" if s.get("camera_error") else ""),
-        f"notifications:  {s['notifier']}",
-        f"profile:        {s['profile'] or 'none'}",
-        f"today:          {today_text(s.get('today') or {})}",
-        f"history:        {s.get('history', 'n/a')}",
+        f"time seated:    {format_duration(s.seated_min * 60)}",
+        f"next break in:  {format_duration(s.next_break_min * 60)}",
+        f"paused:         {s.paused_until or 'no'}",
+        f"snoozed until:  {s.snoozed_until or 'no'}",
+        f"camera:         {s.camera} ({s.source})"
+        + (f" - {s.camera_error}" if s.camera_error else ""),
+        f"notifications:  {s.notifier}",
+        f"profile:        {s.profile or 'none'}",
+        f"today:          {today_text(s.today)}",
+        f"history:        {s.history}",
     ]
-    if s.get("profile_note"):
-        lines.append(f"note:           {s['profile_note']}")
+    if s.profile_note:
+        lines.append(f"note:           {s.profile_note}")
     return "\n".join(lines)
 
 
-def today_text(today: dict) -> str:
-    if "seated_min" not in today:
+def today_text(today: Today | None) -> str:
+    if today is None:
         return "n/a"
-    share = today.get("good_share")
-    parts = [f"seated {format_duration(today['seated_min'] * 60)}",
+    share = today.good_share
+    parts = [f"seated {format_duration(today.seated_min * 60)}",
              "good posture " + ("n/a" if share is None else f"{share:.0%}")]
-    due = today.get("breaks_due")
-    parts.append(f"breaks {today['breaks']}" + (f" of {due} due" if due else ""))
-    if "alerts" in today:
-        parts.append(f"posture alerts {today['alerts']}")
-    return ", ".join(parts) + ("" if today.get("from") == "history" else " (this run)")
+    due = today.breaks_due
+    parts.append(f"breaks {today.breaks}" + (f" of {due} due" if due else ""))
+    if today.alerts is not None:
+        parts.append(f"posture alerts {today.alerts}")
+    return ", ".join(parts) + ("" if today.source == FROM_HISTORY else " (this run)")
 
 
 def run_start(args: argparse.Namespace) -> int:
@@ -130,9 +142,10 @@ def run_start(args: argparse.Namespace) -> int:
             raise DaemonError("posturewatch is already running (see `posturewatch status`)")
         proc, out_path = _spawn_run(args)
         status = _wait_started(proc, paths.socket, out_path)
-    print(f"posturewatch started in the background (pid {proc.pid}); camera: {status['camera']}")
-    if status.get("profile_note"):
-        print(f"note: {status['profile_note']}")
+    camera = "ended (the source was a file)" if status is None else status.camera
+    print(f"posturewatch started in the background (pid {proc.pid}); camera: {camera}")
+    if status is not None and status.profile_note:
+        print(f"note: {status.profile_note}")
     return 0
 
 
@@ -147,20 +160,21 @@ def _spawn_run(args: argparse.Namespace):
     return proc, out_path
 
 
-def _wait_started(proc: subprocess.Popen, socket, out_path) -> dict:
+def _wait_started(proc: subprocess.Popen, socket, out_path) -> DaemonStatus | None:
+    """Our daemon's first status once it watches; None when a file source already ended."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() == 0:  # a file source that already ended
-            return {"camera": "ended (the source was a file)"}
+            return None
         if proc.poll() is not None:
             raise DaemonError(f"the monitor did not start: {_last_error(out_path)}")
         try:
-            status = send_command(socket, "status", timeout=2.0)
+            status = ask(socket, "status")
         except DaemonError:
             status = None
         # Only our own daemon counts: another one that answers (a `run` started
         # meanwhile) makes ours exit with "already running", reported above.
-        if status and status.get("pid") == proc.pid and status["camera"] != "starting":
+        if status is not None and status.pid == proc.pid and status.camera != "starting":
             return status
         time.sleep(0.2)
     raise DaemonError(f"the monitor did not report back within {START_TIMEOUT_S:g} s; "

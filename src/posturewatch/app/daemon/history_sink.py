@@ -33,6 +33,7 @@ from ...core.monitor import DailyTotals, MonitorStatus
 from ...core.settings import Settings
 from ...errors import HistoryError
 from .setup import say
+from .status import FROM_HISTORY, Today
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +150,10 @@ class HistorySink:
         self.failing, self.unsaved = False, []
 
     # --- reading -------------------------------------------------------------------------
-    def today(self, wall: float, totals: DailyTotals) -> dict:
+    def today(self, wall: float, totals: DailyTotals) -> Today:
         """Today's totals for `status`: from the history (every run today), else this run."""
         if not self.on:
-            return _run_totals(totals)
+            return Today.of_run(totals)
         day = local_wall(wall).local_date
         try:
             open_minute = [replace(m, session=self.session_id, seq=1 << 62)  # after the stored ones
@@ -161,21 +162,20 @@ class HistorySink:
             events = self.store.events(day, day)
         except Exception as exc:  # reading the history must never stop monitoring
             log.warning("history: %s", exc)
-            return _run_totals(totals)
+            return Today.of_run(totals)
         c = daystats.day_stats(minutes, events, day, day)[0].counts
-        return {"seated_min": round(c.seated_s / 60, 1), "breaks": c.breaks_taken,
-                "good_share": None if c.good_share is None else round(c.good_share, 3),
-                "breaks_due": c.breaks_due, "alerts": c.alerts,
-                "longest_seated_min": round(c.longest_seated_s / 60, 1), "from": "history"}
+        return Today(round(c.seated_s / 60, 1), c.breaks_taken,
+                     None if c.good_share is None else round(c.good_share, 3), FROM_HISTORY,
+                     c.breaks_due, c.alerts, round(c.longest_seated_s / 60, 1))
 
-    def status(self) -> dict:
-        return {"history": f"on ({self.store.path})" if self.on else f"off{self.note and ': '}"
-                f"{self.note}", "history_pending_s": round(self.builder.pending_s, 1)}
+    def describe(self) -> str:
+        """For `status`: on (and where), or off and why."""
+        return f"on ({self.store.path})" if self.on else f"off{self.note and ': '}{self.note}"
 
-
-def _run_totals(totals: DailyTotals) -> dict:
-    return {"seated_min": round(totals.seated_s / 60, 1), "breaks": totals.breaks,
-            "good_share": totals.good_share, "from": "this run"}
+    @property
+    def pending_s(self) -> float:
+        """Seconds of samples not yet written (the minute in progress)."""
+        return round(self.builder.pending_s, 1)
 
 
 def config_from(settings: Settings, max_step_s: float) -> HistoryConfig:

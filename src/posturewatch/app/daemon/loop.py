@@ -30,6 +30,7 @@ from ...core.session import Session
 from ...core.settings import Settings
 from ...errors import CameraError, UsageError
 from . import history_sink
+from .status import DaemonStatus
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Daemon:
             if self.stopping:
                 break
             now = self.now()
+            self.monitor.tick(now)
             if self.monitor.is_paused(now):
                 due = self._paused(now)
                 continue
@@ -232,25 +234,25 @@ class Daemon:
             log.info("stop requested")
         self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
                              str(args.get("reason") or ""))
-        return self.status(now)
+        return self.status(now).to_json()  # the control socket's edge: JSON from here on
 
-    def status(self, now: float) -> dict:
+    def status(self, now: float) -> DaemonStatus:
+        """What the monitor, the camera, the notifier and the history say; changes nothing."""
         s = self.monitor.status(now)
-        return {
-            "state": s.state, "present": s.present, "presence": self.monitor.presence,
-            "score": None if s.score is None else round(s.score, 1), "reasons": list(s.reasons),
-            "seated_min": round(s.seated_s / 60, 2),
-            "next_break_min": round(s.next_break_s / 60, 2),
-            "paused_until": self._wall_time(now, s.paused_until),
-            "snoozed_until": self._wall_time(now, s.snoozed_until),
-            "posture_alerts": s.posture_alerts, "profile": self.profile_name or None,
-            "profile_note": self.profile_note,
-            "camera": self.health.camera, "camera_error": self.health.camera_error,
-            "notifier": getattr(self.notifier, "active", "") or "not used yet",
-            "last_notification": self.health.last_notification,
-            "source": self.settings.source, "stopping": self.stopping, "pid": os.getpid(),
-            "today": self.history.today(self.wall_at(now), s.totals), **self.history.status(),
-        }
+        return DaemonStatus(
+            state=s.state, present=s.present, presence=self.monitor.presence,
+            score=None if s.score is None else round(s.score, 1), reasons=s.reasons,
+            seated_min=round(s.seated_s / 60, 2), next_break_min=round(s.next_break_s / 60, 2),
+            paused_until=self._wall_time(now, s.paused_until),
+            snoozed_until=self._wall_time(now, s.snoozed_until),
+            posture_alerts=s.posture_alerts, profile=self.profile_name or None,
+            profile_note=self.profile_note,
+            camera=self.health.camera, camera_error=self.health.camera_error,
+            notifier=getattr(self.notifier, "active", "") or "not used yet",
+            last_notification=self.health.last_notification,
+            source=self.settings.source, stopping=self.stopping, pid=os.getpid(),
+            today=self.history.today(self.wall_at(now), s.totals),
+            history=self.history.describe(), history_pending_s=self.history.pending_s)
 
     def _wall_time(self, now: float, until: float | None) -> str | None:
         if until is None:
