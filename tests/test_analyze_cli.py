@@ -263,28 +263,35 @@ def _drop_file_permission_override() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
+def run_as_an_ordinary_process(*argv) -> subprocess.CompletedProcess:
+    """A child process where file permissions apply: root's child first drops
+    CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (chmod 000 does not stop root otherwise)."""
+    drop = _drop_file_permission_override if os.geteuid() == 0 else None
+    return subprocess.run([sys.executable, *map(str, argv)], preexec_fn=drop,
+                          capture_output=True, text=True, timeout=120, env=os.environ.copy())
+
+
 def analyze_as_an_ordinary_process(capsys, *argv) -> tuple[int, str]:
     """Run `analyze` where file permissions apply: in-process for a normal user; for root in a
-    child process that has dropped CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (chmod 000 does
-    not stop root otherwise)."""
+    child process (run_as_an_ordinary_process)."""
     if os.geteuid() != 0:
         code, _, err = analyze(capsys, *argv)
         return code, err
-    done = subprocess.run([sys.executable, "-m", "posturewatch", "analyze", *map(str, argv)],
-                          preexec_fn=_drop_file_permission_override, capture_output=True, text=True,
-                          timeout=120, env=os.environ.copy())
+    done = run_as_an_ordinary_process("-m", "posturewatch", "analyze", *argv)
     return done.returncode, done.stderr
 
 
 def test_the_permission_helper_really_denies(tmp_path):
-    if os.geteuid() != 0:
-        return  # permissions apply to a normal user anyway
+    """Whoever runs the tests (root or not), the process the permission tests use cannot
+    read a chmod 000 file, and can read the same file once it is readable."""
     secret = put(tmp_path, "secret", b"x")
+    probe = "import sys; print(open(sys.argv[1]).read())"
     secret.chmod(0)
-    probe = "import sys; open(sys.argv[1]).read()"
-    done = subprocess.run([sys.executable, "-c", probe, str(secret)], capture_output=True, text=True,
-                          preexec_fn=_drop_file_permission_override)
-    assert done.returncode != 0 and "PermissionError" in done.stderr
+    denied = run_as_an_ordinary_process("-c", probe, secret)
+    assert denied.returncode != 0 and "PermissionError" in denied.stderr
+    secret.chmod(0o600)
+    allowed = run_as_an_ordinary_process("-c", probe, secret)
+    assert (allowed.returncode, allowed.stdout) == (0, "x\n"), allowed.stderr
 
 
 def test_an_unreadable_video(tmp_path, capsys):

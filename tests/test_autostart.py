@@ -22,6 +22,20 @@ from posturewatch.adapters.autostart import (
 from posturewatch.errors import DaemonError, OutputError
 
 COMMAND = ["/opt/pw/bin/python", "-m", "posturewatch", "run"]
+UNIT_TEXT = """[Unit]
+Description=posturewatch: posture and break reminders from your webcam
+PartOf=graphical-session.target
+After=graphical-session.target
+
+[Service]
+Type=simple
+ExecStart=/opt/pw/bin/python -m posturewatch run
+Restart=on-failure
+RestartSec=10
+
+[Install]
+WantedBy=graphical-session.target
+"""
 
 
 class FakeSystemctl:
@@ -109,10 +123,7 @@ def test_posturewatch_home_sandboxes_autostart(tmp_path):
 
 
 def test_systemd_unit_content():
-    unit = systemd_unit(COMMAND)
-    assert "ExecStart=/opt/pw/bin/python -m posturewatch run\n" in unit
-    assert "Restart=on-failure\n" in unit
-    assert f"WantedBy={TARGET}\n" in unit and f"PartOf={TARGET}\n" in unit
+    assert systemd_unit(COMMAND) == UNIT_TEXT
 
 
 def test_systemd_enable_and_disable(tmp_path):
@@ -120,7 +131,7 @@ def test_systemd_enable_and_disable(tmp_path):
     autostart = Autostart(tmp_path, command=COMMAND, systemctl=fake)
     status = autostart.enable()
     assert (status.mechanism, status.enabled, status.path) == ("systemd", True, autostart.unit_path)
-    assert autostart.unit_path.read_text() == systemd_unit(COMMAND)
+    assert autostart.unit_path.read_text() == UNIT_TEXT
     assert ["daemon-reload"] in fake.calls and ["enable", UNIT] in fake.calls
     off = autostart.disable()
     assert (off.mechanism, off.enabled) == ("none", False)

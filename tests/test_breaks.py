@@ -54,16 +54,20 @@ def test_a_long_absence_is_a_break_reported_when_it_reaches_the_threshold():
     assert away.t == 40.0
 
 
-def test_take_break_resets_and_snooze_defers_the_reminder():
+def test_take_break_resets_the_sitting_clock():
     timer, _ = replay([(30, True)])
     taken = timer.take_break(30.0)
     assert taken.seated_s == pytest.approx(29.0) and timer.seated_s == 0
-    timer = BreakTimer(CONFIG)
+
+
+def test_snooze_defers_the_reminder_then_it_reminds_again():
+    timer = BreakTimer(CONFIG)  # due after 60 s seated, again every 20 s
     timer.update(True, 0)
     timer.snooze(0, 100)
-    events = [e for t in range(1, 120) for e in timer.update(True, float(t))]
-    assert [round(e.t) for e in events if isinstance(e, BreakDue)] == [100, 120 - 1] or \
-        [round(e.t) for e in events if isinstance(e, BreakDue)][0] == 100
+    events = [e for t in range(1, 150) for e in timer.update(True, float(t))]
+    due = [e for e in events if isinstance(e, BreakDue)]
+    assert [e.t for e in due] == [100.0, 120.0, 140.0]  # none while snoozed, then every 20 s
+    assert [e.repeat for e in due] == [0, 1, 2]
 
 
 def test_a_gap_longer_than_max_step_is_not_counted():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from daemon_support import LONG_CLIP, UPRIGHT_CLIP, spawn_run, status_or_none, wait_for
 
+from posturewatch.adapters import control
 from posturewatch.adapters.control import runtime_paths
 from posturewatch.adapters.video import LiveSource
 from posturewatch.app import cli
@@ -20,21 +20,27 @@ from posturewatch.app.daemon.status import DaemonStatus
 from posturewatch.core.session import build_session
 from posturewatch.core.pose import Landmark, Part, Pose, TimedPose
 from posturewatch.core.settings import Settings
+from posturewatch.errors import DaemonError
 from posturewatch.pipeline import PoseFeed
 
 
 # --- recordings --------------------------------------------------------------
 
 @pytest.mark.video
-def test_run_on_a_video_file_ends_with_exit_0_and_a_summary(capsys, monkeypatch):
-    for key in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):  # no notification server at all
+def test_run_on_a_video_file_ends_with_exit_0_and_a_summary(capsys, monkeypatch, tmp_path):
+    # No notification server can be reached, whatever desktop this runs on: the session bus
+    # is a socket nobody listens on (without an address, D-Bus would find the user's own
+    # bus in XDG_RUNTIME_DIR and the desktop's server). The console is the last resort.
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    for key in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(key, raising=False)
     code = cli.main(["run", "--source", str(clips.video("render_m1_upright_steady")),
                      "--break-after", "0.1"])
     err = capsys.readouterr().err
     assert code == 0
     assert "no calibration profile" in err  # break reminders only, and it says so
-    assert "posturewatch: Time for a break: You have been sitting for 1 minute" in err  # console
+    assert ("posturewatch: Time for a break: You have been sitting for 1 minute. Stand up and "
+            "move. Try: Knee-to-chest stretch") in err  # on the console
     log = (runtime_paths().lock.parent.parent / "state" / "posturewatch.log").read_text()
     assert "daily summary: seated" in log and "breaks taken 0" in log
 
@@ -340,5 +346,11 @@ def test_no_frame_is_written_to_disk(tmp_path):
     assert not [p for p in new if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".mp4", ".avi")]
 
 
-def test_os_is_posix():
-    assert os.name == "posix"
+@pytest.mark.parametrize("argv", [["status"], ["pause", "5m"], ["run", "--source", "x.jsonl"]])
+def test_without_unix_sockets_and_locks_the_daemon_commands_say_so(monkeypatch, capsys, argv):
+    """On a system without fcntl (Windows) the control socket and the lock cannot work:
+    one clear error line, not "not running" or a traceback."""
+    monkeypatch.setattr(control, "fcntl", None)
+    assert cli.main(argv) == DaemonError.exit_code
+    assert capsys.readouterr().err == ("posturewatch: error: the background monitor needs "
+                                       "Linux, macOS or another Unix for now\n")

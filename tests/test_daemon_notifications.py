@@ -25,7 +25,6 @@ from daemon_support import (
 from desktop import desktop_session
 
 from posturewatch.app import cli
-from posturewatch.core import advice
 
 pytestmark = pytest.mark.desktop
 
@@ -49,9 +48,8 @@ def test_slouching_on_a_recording_sends_the_posture_notification(desk, tmp_path)
     assert code == 0
     posture = [n for n in ours(desk) if n["summary"] == "Check your posture"]
     assert len(posture) == 1  # one episode, well inside the cooldown
-    what, todo = advice.POSTURE["head_drop"]
-    assert posture[0]["body"] == f"{what} — {todo}."
-    assert posture[0]["body"].startswith("Your head has dropped towards your chest — sit back")
+    assert posture[0]["body"] == ("Your head has dropped towards your chest — sit back and lift "
+                                  "your chest.")
 
 
 def test_sitting_too_long_sends_a_break_reminder_with_a_stretch(desk):
@@ -60,9 +58,9 @@ def test_sitting_too_long_sends_a_break_reminder_with_a_stretch(desk):
     assert code == 0
     breaks = [n for n in ours(desk) if n["summary"] == "Time for a break"]
     assert len(breaks) == 1  # the next one is due only after remind_every (10 min)
-    name, how = advice.STRETCHES[0]
-    assert breaks[0]["body"] == (f"You have been sitting for 1 minute. Stand up and move. "
-                                 f"Try: {name} — {how}.")
+    assert breaks[0]["body"] == (
+        "You have been sitting for 1 minute. Stand up and move. Try: Knee-to-chest stretch — "
+        "lying down or seated, pull one knee gently towards your chest, hold 10 seconds, swap.")
     assert not [n for n in ours(desk) if n["summary"] == "Check your posture"]  # no profile
 
 

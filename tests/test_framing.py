@@ -104,11 +104,17 @@ def test_gate_rejects_bad_settings(hold, timeout):
         FramingGate(hold, timeout)
 
 
-def test_core_framing_needs_no_cv2(monkeypatch):
+def test_core_framing_loads_and_judges_frames_without_cv2(monkeypatch):
+    """The wizard's framing check is pure: with cv2 and mediapipe unimportable, a fresh
+    copy of the module loads and gives every case its expected problems."""
     import importlib
     import sys
 
     for name in ("cv2", "mediapipe"):
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.delitem(sys.modules, "posturewatch.core.framing")
-    importlib.import_module("posturewatch.core.framing")
+    fresh = importlib.import_module("posturewatch.core.framing")
+    assert fresh is not fr and not {"cv2", "mediapipe"} & set(vars(fresh))
+    got = [fresh.check_framing(observe(TimedPose(0.0, p)), light).problems
+           for _, p, light, _ in CASES]
+    assert got == [expected for *_, expected in CASES]

@@ -166,14 +166,18 @@ DAMAGED = [
     ("newer version", with_line(1, header_with(version=2)), 1, "version 2 is not supported"),
     ("unknown body part", with_line(1, header_with(parts=["nose", "tail"])), 1, "tail"),
     ("header without source", with_line(1, header_with(source=None)), 1, "bad header"),
-    ("truncated line", with_line(3, encode_pose(POSES[2])[:40]), 3, ""),
-    ("truncated last line", good_lines()[:-1] + [encode_pose(POSES[3])[:-7]], 5, ""),
+    ("truncated line", with_line(3, encode_pose(POSES[2])[:40]), 3,
+     "(not JSON: Expecting ',' delimiter at the end of the line)"),
+    ("truncated last line", good_lines()[:-1] + [encode_pose(POSES[3])[:-7]], 5,
+     "(not JSON: Expecting ',' delimiter at the end of the line)"),
+    ("a stray character", with_line(2, encode_pose(POSES[1]).replace(",", ";", 1)), 2,
+     "(not JSON: Expecting ',' delimiter at character 9)"),
     ("wrong number of landmarks", with_line(2, bad_landmark_count()), 2, "14 landmarks, expected 15"),
     ("visibility out of range", with_line(4, bad_visibility()), 4, "visibility"),
     ("pose without a frame size", with_line(2, without_size()), 2, "size"),
     ("time going backwards", good_lines() + [encode_pose(TimedPose(0.5, None))], 6, "backwards"),
     ("time missing", with_line(3, '{"lm": null, "w": null}'), 3, "'t'"),
-    ("not an object", with_line(2, "[1, 2, 3]"), 2, ""),
+    ("not an object", with_line(2, "[1, 2, 3]"), 2, "(a line must be a JSON object, got [1, 2, 3])"),
 ]
 
 
@@ -184,8 +188,8 @@ def test_damaged_log_names_the_line(tmp_path, lines, line, why):
     with pytest.raises(BadPoseLog) as raised:
         read_all(path)
     message = str(raised.value)
-    assert message.startswith(f"{path}:{line}: not a valid posturewatch pose log")
-    assert why in message
+    assert message.startswith(f"{path}:{line}: not a valid posturewatch pose log (")
+    assert why and why in message
 
 
 def test_an_empty_file_is_a_bad_log(tmp_path):

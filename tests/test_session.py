@@ -15,7 +15,8 @@ from posturewatch.adapters.labels import SEATED, upright_opening
 from posturewatch.app.daemon import setup as daemon_setup
 from posturewatch.app.cli import main
 from posturewatch.core.evaluation import presence_of
-from posturewatch.core.events import BreakDue, BreakTaken, PostureAlert, UserAway, UserReturned
+from posturewatch.core.events import (BreakDue, BreakTaken, PostureAlert, PostureRecovered, UserAway,
+                                      UserReturned)
 from posturewatch.core.session import build_session, fit_upright, posture_config
 from posturewatch.core.settings import DEFAULTS, validate
 
@@ -156,6 +157,13 @@ def test_a_whole_session_agrees_with_the_labels_and_with_itself():
             assert presence == "away", t
     totals = session.monitor.totals
     assert totals.good_s + totals.poor_s <= totals.seated_s + 1e-6
+    # The tracker's episodes are the monitor's alerts and recoveries, and its poor time the
+    # monitor's (each counts a step with the state on one side of it).
+    episodes = [(e.start_s, e.end_s) for e in session.tracker.episodes]
+    recovered = [(e.started_s, e.t) for e in events if isinstance(e, PostureRecovered)]
+    assert recovered == episodes and [a.started_s for a in alerts] == [s for s, _ in episodes]
+    assert session.tracker.time_in_state["poor"] == pytest.approx(totals.poor_s, abs=1.0)
+    assert session.tracker.time_in_state["away"] == pytest.approx(back - leave, abs=2.0)
     poor = sum(b - a for kind in ("slouch", "lean_in") for a, b in labels.spans(kind))
     assert totals.good_share == pytest.approx((seated - poor) / seated, abs=0.1)
 

@@ -182,9 +182,18 @@ def _marks(rows, parts: list[Part]) -> dict[Part, Landmark] | None:
     return {part: _landmark(row) for part, row in zip(parts, rows)}
 
 
+def _json_line(text: bytes):
+    try:
+        return strict_json.loads(text, check_floats=False)
+    except json.JSONDecodeError as exc:  # its "line 2 column 1" would not be the file's line
+        end = exc.pos >= len(text.rstrip())
+        raise ValueError(f"not JSON: {exc.msg} "
+                         + ("at the end of the line" if end else f"at character {exc.pos + 1}"))
+
+
 def _parse_pose(text: bytes, parts: list[Part]) -> TimedPose:
     # Landmark and TimedPose check that their numbers are finite.
-    record = strict_json.loads(text, check_floats=False)
+    record = _json_line(text)
     if not isinstance(record, dict):
         raise ValueError(f"a line must be a JSON object, got {show(record)}")
     for key in ("t", "lm"):
