@@ -51,6 +51,7 @@ import mediapipe as mp  # noqa: E402
 import posturewatch  # noqa: E402
 from posturewatch.adapters import mediapipe_pose, models, video  # noqa: E402
 from posturewatch.app import analyze, cli, inputs  # noqa: E402
+from posturewatch.core import session  # noqa: E402
 from posturewatch.core.sampling import FrameSampler  # noqa: E402
 from posturewatch.core.summary import SummaryBuilder  # noqa: E402
 
@@ -190,6 +191,7 @@ def _trace_patches(clock: Clock):
             clock.add("setup", time.perf_counter() - t0)
             lm = self.landmarker
             self.landmarker = _Forward(lm, detect_for_video=clock.wrap("inference", lm.detect_for_video))
+            self.api = _Forward(self.api, Image=clock.wrap("mp_image", self.api.Image))
 
         def close(self):
             t0 = time.perf_counter()
@@ -217,16 +219,15 @@ def _trace_patches(clock: Clock):
             clock.add("summary", time.perf_counter() - t0)
 
     cv2_proxy = _Forward(cv2, cvtColor=clock.wrap("cvtColor", cv2.cvtColor))
-    mp_proxy = _Forward(mp, Image=clock.wrap("mp_image", mp.Image))
     return [
         mock.patch.object(models, "resolve_model", clock.wrap("setup", models.resolve_model)),
         mock.patch.object(mediapipe_pose, "MediaPipePoseEstimator", TracedEstimator),
         mock.patch.object(inputs, "VideoFileSource", TracedSource),
         mock.patch.object(video, "downscale", clock.wrap("downscale", video.downscale)),
         mock.patch.object(mediapipe_pose, "cv2", cv2_proxy),
-        mock.patch.object(mediapipe_pose, "mp", mp_proxy),
         mock.patch.object(mediapipe_pose, "to_pose", clock.wrap("to_pose", mediapipe_pose.to_pose)),
-        mock.patch.object(analyze, "observe", clock.wrap("observe", analyze.observe)),
+        # The session observes each pose (the presence rule and the features).
+        mock.patch.object(session, "observe", clock.wrap("observe", session.observe)),
         mock.patch.object(analyze, "SummaryBuilder", TracedSummaryBuilder),
     ]
 
