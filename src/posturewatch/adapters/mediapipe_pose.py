@@ -110,7 +110,8 @@ class MediaPipePoseEstimator:
 
     def close(self) -> None:
         if self.landmarker is not None:
-            self.landmarker.close()
+            with native_stderr_quiet(self.quiet):  # "DestroyAccelerator" lines (mediapipe 1.2)
+                self.landmarker.close()
             self.landmarker = None
 
     def __enter__(self) -> "MediaPipePoseEstimator":

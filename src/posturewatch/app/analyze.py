@@ -78,15 +78,19 @@ class Analysis:
     timeline: Timeline | None = None  # with a profile: the posture over time
 
 
+def posture_config() -> PostureConfig:
+    """The posture tracker's settings, as the daemon uses them with the user's config."""
+    settings = config.load().settings
+    onset = min(PostureConfig.onset_delay_s, settings.alert_after_s)
+    return PostureConfig(onset_delay_s=onset, alert_after_s=settings.alert_after_s,
+                         cooldown_s=settings.cooldown)
+
+
 def _timeline(args: argparse.Namespace) -> Timeline | None:
-    """The posture tracker, set up as the daemon would be with the user's settings."""
     if not (args.profile or args.calibration):
         return None
     profile = profiles.load_profile(args.calibration or args.profile)
-    settings = config.load().settings
-    onset = min(PostureConfig.onset_delay_s, settings.alert_after_s)
-    return new_timeline(profile.baseline, PostureConfig(
-        onset_delay_s=onset, alert_after_s=settings.alert_after_s, cooldown_s=settings.cooldown))
+    return new_timeline(profile.baseline, posture_config())
 
 
 def _csv_extra(timeline: Timeline | None) -> tuple:
@@ -98,16 +102,29 @@ def _csv_extra(timeline: Timeline | None) -> tuple:
 
 
 def analyse(args: argparse.Namespace) -> Analysis:
+    return analyse_recording(args.input, fps=args.fps, start=args.start, end=args.end,
+                             model=args.model, timeline=_timeline(args), csv=args.csv,
+                             poses=args.poses)
+
+
+def analyse_recording(path, *, fps: float | None = None, start: float = 0.0,
+                      end: float | None = None, model: str | None = None,
+                      timeline: Timeline | None = None, csv: Path | None = None,
+                      poses: Path | None = None, progress=Progress) -> Analysis:
+    """`analyze`'s code path with plain parameters (batch runs it in its workers).
+
+    `progress(expected_s, label)` makes the context manager told how far the analysis got.
+    """
     started = time.perf_counter()
-    builder, timeline = SummaryBuilder(), _timeline(args)
+    builder = SummaryBuilder()
     first_t = last_t = None
     extra = ("state", "score", "reasons") if timeline else ()
     with ExitStack() as stack:
-        poses = stack.enter_context(open_poses(args.input, args.fps, args.start, args.end, args.model))
-        csv_out = stack.enter_context(ObservationCsv(args.csv, extra)) if args.csv else None
-        log_out = stack.enter_context(PoseLogWriter(args.poses, poses.header)) if args.poses else None
-        progress = stack.enter_context(Progress(poses.expected_s, f"analysing {Path(args.input).name}"))
-        for timed in poses:
+        stream = stack.enter_context(open_poses(path, fps, start, end, model))
+        csv_out = stack.enter_context(ObservationCsv(csv, extra)) if csv else None
+        log_out = stack.enter_context(PoseLogWriter(poses, stream.header)) if poses else None
+        shown = stack.enter_context(progress(stream.expected_s, f"analysing {Path(path).name}"))
+        for timed in stream:
             obs = observe(timed)
             builder.update(obs)
             if timeline:
@@ -118,11 +135,11 @@ def analyse(args: argparse.Namespace) -> Analysis:
                 csv_out.write(obs, _csv_extra(timeline))
             first_t = obs.t if first_t is None else first_t
             last_t = obs.t
-            progress.update(obs.t - first_t)
-    end_s = None if last_t is None else last_t + poses.frame_step
+            shown.update(obs.t - first_t)
+    end_s = None if last_t is None else last_t + stream.frame_step
     if timeline and end_s is not None:
         timeline.finish(end_s)
-    return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
+    return Analysis(stream.header.source, stream.header.model, builder.result(end_s),
                     0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
                     timeline)
 
