@@ -85,4 +85,16 @@ class BadLabels(PostureWatchError):
     exit_code = 13
 
 
+class BatchIncomplete(PostureWatchError):
+    """Some inputs of a batch failed; the others were analysed (see the batch's summary)."""
+
+    exit_code = 15
+
+
+class ClusterError(PostureWatchError):
+    """A Dask cluster that cannot be reached or used (or dask is not installed)."""
+
+    exit_code = 16
+
+
 EXIT_INTERRUPTED = 130

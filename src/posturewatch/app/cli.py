@@ -19,7 +19,7 @@ from ..errors import EXIT_INTERRUPTED, PostureWatchError
 log = logging.getLogger(__name__)
 
 # Command modules, in the order `--help` lists them.
-COMMANDS = ("analyze", "calibrate", "evaluate", "model_cmd", "daemon", "control_cmd", "config_cmd", "autostart_cmd")
+COMMANDS = ("analyze", "batch", "calibrate", "evaluate", "model_cmd", "daemon", "control_cmd", "config_cmd", "autostart_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
