@@ -130,6 +130,9 @@ def test_adapters_do_not_import_the_app(path):
 OWNERS = {
     "mediapipe": {"adapters/mediapipe_pose.py"},
     "plyer": {"adapters/notify.py"},
+    "dask": {"adapters/dask_engine.py"},
+    "distributed": {"adapters/dask_engine.py"},
+    "multiprocessing": {"adapters/processes.py"},
 }
 OWNED_BY_ADAPTERS = {"cv2", "mediapipe", "plyer", "platformdirs", "sqlite3"}
 
