@@ -2,9 +2,14 @@
 
 Workers are started with `spawn`: a fresh interpreter, never a fork of a process
 that may have loaded MediaPipe (its threads and graph state do not survive a
-fork). Each worker builds its worker object once and takes jobs from a shared
-queue until it is empty, so the pose model is loaded once per process and a
+fork). Each worker builds its worker object once, so the pose model is loaded
+once per process, then runs the jobs the parent hands it one at a time, so a
 fast worker simply takes more jobs.
+
+Each worker talks to the parent over its own pipe, not a shared queue: a worker
+killed while holding a shared queue's lock (the OOM killer, a crash in native
+code) would block every other worker on it. A worker that dies fails only the
+job it had, and a new worker takes its place.
 
 Workers ignore SIGINT: Ctrl-C reaches the whole process group, and the parent
 decides how to stop. Closing the event iterator (normally, on Ctrl-C or on an
@@ -18,17 +23,16 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import queue
 import signal
 import threading
-import time
+from multiprocessing.connection import wait
 from typing import Any, Callable, Iterator, Sequence
 
 from .engine import Crashed, Event, Finished, Progressed, Started, Work
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.5  # how often the parent looks for workers that died
+POLL_S = 1.0  # how often the parent looks for a worker that died silently
 STOP_GRACE_S = 5.0  # after SIGTERM, before SIGKILL
 
 
@@ -40,26 +44,24 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_main(make_worker: Callable[[], Work], todo, events) -> None:
+def _worker_main(make_worker: Callable[[], Work], conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    name = str(os.getpid())
     try:
         work, broken = make_worker(), None
-    except Exception as exc:  # every job this worker takes reports it
+    except Exception as exc:  # every job this worker gets reports it
         work, broken = None, f"the worker could not start: {type(exc).__name__}: {exc}"
-    while (item := todo.get()) is not None:
+    while (item := conn.recv()) is not None:
         index, job = item
-        events.put(Started(index, name))
         if broken:
-            events.put(Crashed(index, broken))
+            conn.send(Crashed(index, broken))
             continue
         try:
-            result = work(job, lambda done, total, i=index: events.put(Progressed(i, done, total)))
+            result = work(job, lambda done, total, i=index: conn.send(Progressed(i, done, total)))
         except Exception as exc:  # the worker is meant to return its failures; this is a bug
             log.exception("job %d failed", index)
-            events.put(Crashed(index, f"unexpected {type(exc).__name__}: {exc}"))
+            conn.send(Crashed(index, f"unexpected {type(exc).__name__}: {exc}"))
         else:
-            events.put(Finished(index, result))
+            conn.send(Finished(index, result))
 
 
 def _exit_text(code: int | None) -> str:
@@ -84,6 +86,22 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
+class _Worker:
+    def __init__(self, context, make_worker) -> None:
+        self.conn, child = context.Pipe(duplex=True)
+        self.proc = context.Process(target=_worker_main, args=(make_worker, child),
+                                    name="posturewatch-batch-worker", daemon=True)
+        with _sigint_ignored():
+            self.proc.start()
+        child.close()  # so that the worker's death reads as EOF here
+        self.name = str(self.proc.pid)
+        self.job: int | None = None  # index of the job it is running
+
+    def give(self, item) -> None:
+        self.job = None if item is None else item[0]
+        self.conn.send(item)
+
+
 class ProcessPool:
     """`workers` processes (default: the cores this process may use)."""
 
@@ -92,83 +110,57 @@ class ProcessPool:
         self.context = multiprocessing.get_context(start_method)
 
     def run(self, make_worker: Callable[[], Work], jobs: Sequence[Any]) -> Iterator[Event]:
-        if not jobs:
-            return
-        todo, events = self.context.Queue(), self.context.Queue()
-        for item in enumerate(jobs):
-            todo.put(item)
-        count = min(self.workers, len(jobs))
-        for _ in range(count):
-            todo.put(None)  # one end marker per worker
-        procs: dict[str, Any] = {}
+        pending = list(enumerate(jobs))[::-1]  # popped from the end: in order
+        pool: list[_Worker] = []
         try:
-            for _ in range(count):
-                self._start(procs, make_worker, todo, events)
-            yield from self._events(procs, make_worker, todo, events, len(jobs))
-            for proc in procs.values():  # all done: each worker ends at its end marker
-                proc.join(STOP_GRACE_S)
+            for _ in range(min(self.workers, len(jobs))):
+                pool.append(_Worker(self.context, make_worker))
+            for worker in pool:
+                yield from self._give(worker, pending)
+            while any(w.job is not None for w in pool):
+                yield from self._next_events(pool, pending, make_worker)
+            for worker in pool:  # all done: each ends at its end marker
+                worker.proc.join(STOP_GRACE_S)
         finally:
-            self._stop(procs)
-            for q in (todo, events):
-                q.cancel_join_thread()  # never block on a queue a dead worker left behind
-                q.close()
+            self._stop(pool)
 
-    def _start(self, procs, make_worker, todo, events) -> None:
-        proc = self.context.Process(target=_worker_main, args=(make_worker, todo, events),
-                                    name="posturewatch-batch-worker", daemon=True)
-        with _sigint_ignored():
-            proc.start()
-        procs[str(proc.pid)] = proc
+    @staticmethod
+    def _give(worker: _Worker, pending: list) -> Iterator[Event]:
+        item = pending.pop() if pending else None
+        worker.give(item)
+        if item is not None:
+            yield Started(item[0], worker.name)
 
-    def _events(self, procs, make_worker, todo, events, total: int) -> Iterator[Event]:
-        running: dict[str, int] = {}  # worker -> index of its job
-        done: set[int] = set()
-        restarts = 0
-        while len(done) < total:
+    def _next_events(self, pool: list[_Worker], pending: list, make_worker) -> Iterator[Event]:
+        busy = {w.conn: w for w in pool if w.job is not None}
+        for conn in wait(list(busy), timeout=POLL_S):
+            worker = busy[conn]
             try:
-                event = events.get(timeout=POLL_S)
-            except queue.Empty:
-                dead, lost = self._reap(procs, running)
-                for event in lost:
-                    done.add(event.index)
-                    yield event
-                restarts += dead
-                if restarts > total:  # workers die before taking a job: give up on the rest
-                    yield from (Crashed(i, "the worker processes keep dying")
-                                for i in range(total) if i not in done)
-                    return
-                for _ in range(dead):  # a new one takes the dead one's jobs and end marker
-                    self._start(procs, make_worker, todo, events)
+                event = conn.recv()
+            except (EOFError, OSError):  # it died (a crash in native code, the OOM killer)
+                yield from self._replace(worker, pool, pending, make_worker)
                 continue
-            if isinstance(event, Started):
-                running[event.worker] = event.index
-            elif isinstance(event, (Finished, Crashed)):
-                running = {w: i for w, i in running.items() if i != event.index}
-                done.add(event.index)
             yield event
+            if isinstance(event, (Finished, Crashed)):
+                yield from self._give(worker, pending)
+
+    def _replace(self, dead: _Worker, pool: list[_Worker], pending: list, make_worker) -> Iterator[Event]:
+        dead.proc.join(STOP_GRACE_S)
+        pool.remove(dead)
+        yield Crashed(dead.job, f"the worker process died ({_exit_text(dead.proc.exitcode)})")
+        if pending:
+            worker = _Worker(self.context, make_worker)
+            pool.append(worker)
+            yield from self._give(worker, pending)
 
     @staticmethod
-    def _reap(procs, running) -> tuple[int, list[Crashed]]:
-        """Workers that died (a crash in native code, the OOM killer), and the jobs they had."""
-        dead, lost = 0, []
-        for name, proc in list(procs.items()):
-            if proc.exitcode is None or proc.exitcode == 0:
-                continue
-            del procs[name]
-            dead += 1
-            if name in running:
-                index = running.pop(name)
-                lost.append(Crashed(index, f"the worker process died ({_exit_text(proc.exitcode)})"))
-        return dead, lost
-
-    @staticmethod
-    def _stop(procs) -> None:
-        for proc in procs.values():
-            if proc.is_alive():
-                proc.terminate()
-        deadline = time.monotonic() + STOP_GRACE_S
-        for proc in procs.values():
-            proc.join(max(0.0, deadline - time.monotonic()))
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+    def _stop(pool: list[_Worker]) -> None:
+        for worker in pool:
+            if worker.proc.is_alive():
+                worker.proc.terminate()
+        for worker in pool:
+            worker.proc.join(STOP_GRACE_S)
+            if worker.proc.is_alive():
+                worker.proc.kill()
+                worker.proc.join()
+            worker.conn.close()
