@@ -200,11 +200,12 @@ def _failed(item: Input, message: str, bar: BatchProgress) -> dict:
 
 
 def _analyse(plan: Plan, settings: BatchSettings, out: BatchOut, args: argparse.Namespace) -> None:
-    engine = _engine(args) if plan.todo else None
+    if not plan.todo:
+        return
+    engine = _engine(args)
     paths = [os.path.abspath(i.path) if args.dask else str(i.path) for _, i in plan.todo]
     with _sigterm_stops(), BatchProgress(len(plan.todo)) as bar, \
-            contextlib.closing(engine.run(functools.partial(BatchWorker, settings), paths)
-                               if engine else iter(())) as events:
+            contextlib.closing(engine.run(functools.partial(BatchWorker, settings), paths)) as events:
         for event in events:
             index, item = plan.todo[event.index]
             if isinstance(event, Started):

@@ -17,6 +17,7 @@ happened to take which file. A fresh one costs ~0.1 s per recording.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -51,6 +52,16 @@ class BatchSettings:
     def __post_init__(self) -> None:
         if (self.baseline is not None or self.calibrate_first_s is not None) and self.posture is None:
             raise ValueError("BatchSettings: a baseline or calibrate_first_s needs a PostureConfig")
+
+    def __reduce__(self):
+        # Sent to the workers; Baseline keeps its features in a mappingproxy, which pickle refuses.
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "baseline"}
+        b = self.baseline
+        return _settings, (fields, None if b is None else (dict(b.features), b.frames))
+
+
+def _settings(fields: dict, baseline: tuple | None) -> BatchSettings:
+    return BatchSettings(**fields, baseline=None if baseline is None else Baseline(*baseline))
 
 
 @dataclass(frozen=True)
