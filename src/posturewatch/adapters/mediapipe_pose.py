@@ -94,6 +94,7 @@ class MediaPipePoseEstimator:
             raise ModelError(f"{model_path}: MediaPipe cannot load this pose model ({exc})") from exc
         self.last_ms = -1
         self.calls = 0
+        self.found = 0  # frames with a person so far
 
     def estimate(self, frame: Frame) -> Pose | None:
         # VIDEO mode wants strictly increasing integer milliseconds.
@@ -101,12 +102,15 @@ class MediaPipePoseEstimator:
         self.last_ms = ms
         rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
         self.calls += 1
-        # The first detections still print warnings while the graph warms up.
-        with native_stderr_quiet(self.quiet and self.calls <= 3):
+        # The first detections still print warnings while the graph warms up, and the
+        # landmark stage warns on its first run, which waits for the first person seen.
+        with native_stderr_quiet(self.quiet and (self.calls <= 3 or self.found < 2)):
             result = self.landmarker.detect_for_video(
                 mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ms)
         height, width = frame.image.shape[:2]
-        return to_pose(result, width, height)
+        pose = to_pose(result, width, height)
+        self.found += pose is not None
+        return pose
 
     def close(self) -> None:
         if self.landmarker is not None:
