@@ -156,12 +156,15 @@ def test_bad_inputs_are_recorded_and_the_batch_goes_on(tmp_path, capfd):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.json", "summary.csv", "summary.json"]
 
 
-def test_an_output_that_would_replace_an_input_is_refused(tmp_path, capfd):
-    log = small_log(tmp_path / "session.json")  # a pose log with a .json name, in --out
+@pytest.mark.parametrize("name", ["session.json", "summary.json"])
+def test_an_output_that_would_replace_an_input_is_refused(tmp_path, capfd, name):
+    log = small_log(tmp_path / name)  # a pose log with a .json name, in --out
     before = log.read_bytes()
     code, _, err = run(capfd, "batch", log, "--out", tmp_path)
-    assert code == errors.UsageError.exit_code and "both an input and an output" in err
-    assert log.read_bytes() == before
+    assert code == errors.UsageError.exit_code
+    assert err == f"posturewatch: error: {tmp_path / name} would be both an input and an output: " \
+                  "choose another --out\n"
+    assert log.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 def test_report_says_it_is_not_available_yet(tmp_path, capfd):

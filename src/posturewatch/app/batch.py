@@ -99,20 +99,22 @@ def _check(args: argparse.Namespace, out: BatchOut) -> None:
     if args.report and not html_available():
         raise UsageError("--report is not available yet: HTML reports come with "
                          "`posturewatch analyze --report`")
-    previous = out.previous_options()
-    if previous is not None and previous != _options(args) and not args.force:
-        changed = sorted(k for k in set(previous) | set(_options(args))
-                         if previous.get(k) != _options(args).get(k))
+    previous, options = out.previous_options(), _options(args)
+    if previous is not None and previous != options and not args.force:
+        changed = sorted(k for k in set(previous) | set(options) if previous.get(k) != options.get(k))
         raise UsageError(f"{out.directory} holds results made with other options ({', '.join(changed)}): "
                          "use --force to analyse everything again, or another --out")
 
 
-def _refuse_overwriting_inputs(inputs: list[Input], out: BatchOut) -> None:
-    sources = {i.path.resolve() for i in inputs if i.path is not None}
-    for item in inputs:
-        if item.path is not None and out.json_path(item.name).resolve() in sources:
-            raise UsageError(f"{out.json_path(item.name)} would be both an input and an output: "
-                             "choose another --out")
+def _refuse_overwriting_inputs(inputs: list[Input], out: BatchOut, html: bool) -> None:
+    """No output may be an input (a pose log called x.json, or summary.json, inside --out)."""
+    named = [i for i in inputs if i.path is not None]
+    outputs = [out.directory / "summary.csv", out.directory / "summary.json",
+               *(out.json_path(i.name) for i in named), *(out.html_path(i.name) for i in named if html)]
+    sources = {i.path.resolve() for i in named}
+    for path in outputs:
+        if path.resolve() in sources:
+            raise UsageError(f"{path} would be both an input and an output: choose another --out")
 
 
 def _row(item: Input, doc: dict | None = None, error: str = "", resumed: bool = False) -> dict:
@@ -224,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     out = BatchOut(args.out)
     _check(args, out)
     inputs = expand(args.inputs, out.directory)
-    _refuse_overwriting_inputs(inputs, out)
+    _refuse_overwriting_inputs(inputs, out, args.report)
     plan = _plan(inputs, out, args)
     settings = _settings(args, plan.todo)
     _analyse(plan, settings, out, args)
