@@ -14,12 +14,14 @@
    `PoseLandmarker.detect_for_video` (inference). This includes starting the
    worker process, loading MediaPipe once, resolving the model, handing out
    jobs, sending results back, writing the JSON files and the summary. Split
-   into the one-off start (until the worker could start its first job) and the
-   rest. Target: <= 2 % of inference.
+   into the one-off start (the worker process's age when its worker object
+   exists, plus loading MediaPipe) and the rest. Target: <= 2 % of inference.
+   Also shown: how many cores the workers used on average (their CPU time from
+   getrusage(RUSAGE_CHILDREN) / wall): near 1.0 for --jobs 1 on an idle machine,
+   less when other processes take CPU.
 3. Per-input overhead with pose logs: batches of K and 2K copies of a pose log,
    `--jobs 1`; (wall - time in analyze's code path) grows by K inputs' machinery
-   from one to the other, and what is left at K = 0 is the one-off start
-   (worker process and imports). Shown next to a sample clip's inference time.
+   from one to the other. Shown next to a sample clip's inference time.
 4. Memory: the workers' peak RSS (VmHWM), as each worker reports it with its results.
 
 Timing inside the workers is added from outside: `batch.BatchWorker` is replaced
@@ -37,6 +39,7 @@ import dataclasses
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import sys
@@ -60,10 +63,23 @@ OVERHEAD_TARGET = 0.02
 class TimedOutcome(Outcome):
     inference_s: float = 0.0
     create_s: float = 0.0  # making each recording's landmarker
+    start_s: float = 0.0  # on a worker's first job: from its process's start to its worker object
+
+
+def _process_age_s() -> float:
+    """Seconds since this process started (Linux /proc, 10 ms resolution)."""
+    ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    with open("/proc/stat") as f:
+        boot = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+    return time.time() - (boot + ticks / os.sysconf("SC_CLK_TCK"))
 
 
 class TimedWorker(BatchWorker):
     """BatchWorker with timers around inference and landmarker creation (in the worker process)."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.start_s = _process_age_s()  # spawn, interpreter, imports: until the worker exists
 
     def __call__(self, path, send=lambda done, total: None):
         from mediapipe.tasks.python import vision
@@ -86,8 +102,9 @@ class TimedWorker(BatchWorker):
                                timed("inference", vision.PoseLandmarker.detect_for_video)), \
                 mock.patch.object(estimator, "__init__", timed("create", estimator.__init__)):
             outcome = super().__call__(path, send)
+        start_s, self.start_s = self.start_s, 0.0  # counted once per worker
         return TimedOutcome(**dataclasses.asdict(outcome), inference_s=clock["inference"],
-                            create_s=clock["create"])
+                            create_s=clock["create"], start_s=start_s)
 
 
 def run_batch(inputs: list[Path], jobs: int | None, dask: str | None = None) -> dict:
@@ -105,19 +122,28 @@ def run_batch(inputs: list[Path], jobs: int | None, dask: str | None = None) -> 
     try:
         with mock.patch.object(batch, "BatchWorker", TimedWorker), \
                 mock.patch.object(batch, "_finish", finish):
+            cpu0 = _children_cpu()
             t0 = time.perf_counter()
             code = cli.main(argv)
             wall = time.perf_counter() - t0
+            cpu = _children_cpu() - cpu0
         rows = json.loads((out / "summary.json").read_text())["inputs"]
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return {"code": code, "wall_s": wall, "outcomes": outcomes, "rows": rows}
+    return {"code": code, "wall_s": wall, "workers_cpu_s": cpu, "outcomes": outcomes, "rows": rows}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended children (the batch's workers, once joined)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def sums(result: dict) -> dict:
     o = result["outcomes"]
     return {"analysis_s": sum(x.seconds for x in o), "inference_s": sum(x.inference_s for x in o),
             "create_s": sum(x.create_s for x in o), "setup_s": sum(x.setup_s for x in o),
+            "start_s": sum(x.start_s for x in o),
             "video_s": sum(r["duration_s"] or 0 for r in result["rows"]),
             "peak_rss_mb": max((x.peak_rss_mb for x in o), default=0.0), "inputs": len(o),
             "failed": sum(r["status"] != "ok" for r in result["rows"])}
@@ -129,24 +155,27 @@ def throughput(videos: list[Path], runs: int) -> dict:
         for jobs in ((1, 2) if run % 2 == 0 else (2, 1)):
             result = run_batch(videos, jobs)
             s = sums(result)
-            record = {**s, "wall_s": result["wall_s"], "throughput": s["video_s"] / result["wall_s"]}
+            record = {**s, "wall_s": result["wall_s"], "throughput": s["video_s"] / result["wall_s"],
+                      "cores_used": result["workers_cpu_s"] / result["wall_s"]}
             per_jobs[jobs].append(record)
             print(f"  run {run + 1} jobs {jobs}: {result['wall_s']:.1f} s wall, "
-                  f"{record['throughput']:.2f} s of video per s, failed {s['failed']}", file=sys.stderr)
+                  f"{record['throughput']:.2f} s of video per s, workers used {record['cores_used']:.2f} "
+                  f"cores, load {os.getloadavg()[0]:.1f}, failed {s['failed']}", file=sys.stderr)
     return per_jobs
 
 
-def machinery(records: list[dict], fixed_s: float) -> dict:
+def machinery(records: list[dict]) -> dict:
     """From --jobs 1 runs: wall minus time inside analyze's code path, against inference."""
     out = []
     for r in records:
         total = r["wall_s"] - r["analysis_s"]
-        startup = fixed_s + r["setup_s"]  # process start and imports + MediaPipe, once
+        startup = r["start_s"] + r["setup_s"]  # worker process and imports, MediaPipe: once
         out.append({"machinery_s": total, "share": total / r["inference_s"],
                     "startup_s": startup, "rest_s": total - startup,
                     "rest_share": (total - startup) / r["inference_s"],
                     "create_share": r["create_s"] / r["inference_s"],
-                    "create_ms_per_input": r["create_s"] / r["inputs"] * 1e3})
+                    "create_ms_per_input": r["create_s"] / r["inputs"] * 1e3,
+                    "cores_used": r["cores_used"]})
     return {k: statistics.median(o[k] for o in out) for k in out[0]}
 
 
@@ -155,15 +184,13 @@ def per_input_with_logs(log: Path, copies: int, runs: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="batch-bench-logs-"))
     try:
         inputs = [Path(shutil.copyfile(log, folder / f"log{i:04d}.jsonl")) for i in range(2 * copies)]
-        per, fixed = [], []
+        per = []
         for _ in range(runs):
             small, large = (run_batch(inputs[:copies], 1), run_batch(inputs, 1))
             rest_k = small["wall_s"] - sums(small)["analysis_s"]
             rest_2k = large["wall_s"] - sums(large)["analysis_s"]
             per.append((rest_2k - rest_k) / copies)
-            fixed.append(rest_k - copies * per[-1])
-        return {"copies": copies, "overhead_ms_per_input": statistics.median(per) * 1e3,
-                "fixed_s": statistics.median(fixed)}
+        return {"copies": copies, "overhead_ms_per_input": statistics.median(per) * 1e3}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -193,12 +220,13 @@ def main(argv=None) -> int:
     per_jobs = throughput(videos, args.runs)
     t1 = statistics.median(r["throughput"] for r in per_jobs[1])
     t2 = statistics.median(r["throughput"] for r in per_jobs[2])
-    over = machinery(per_jobs[1], logs["fixed_s"])
+    over = machinery(per_jobs[1])
     inference_per_clip = statistics.median(r["inference_s"] for r in per_jobs[1]) / len(videos)
     report = {
         "clips": len(videos), "runs": args.runs, "load_at_start": os.getloadavg()[0],
         "throughput_jobs1": t1, "throughput_jobs2": t2, "speedup": t2 / t1,
         "walls_jobs1": [r["wall_s"] for r in per_jobs[1]], "walls_jobs2": [r["wall_s"] for r in per_jobs[2]],
+        "cores_used_jobs2": statistics.median(r["cores_used"] for r in per_jobs[2]),
         "machinery": over, "per_input_logs": logs,
         "inference_s_per_clip": inference_per_clip,
         "per_input_share": logs["overhead_ms_per_input"] / 1e3 / inference_per_clip,
@@ -220,6 +248,7 @@ def print_report(r: dict) -> None:
           f" -> speed-up {r['speedup']:.2f}x (target >= {SPEEDUP_TARGET})")
     print(f"  walls jobs 1: {', '.join(f'{w:.1f}' for w in r['walls_jobs1'])} s; "
           f"jobs 2: {', '.join(f'{w:.1f}' for w in r['walls_jobs2'])} s")
+    print(f"  cores the workers used: jobs 1 {m['cores_used']:.2f}, jobs 2 {r['cores_used_jobs2']:.2f}")
     print(f"machinery (jobs 1): {m['machinery_s']:.2f} s = {m['share']:.2%} of inference "
           f"(target <= {OVERHEAD_TARGET:.0%})")
     print(f"  one-off start (worker process and imports, MediaPipe): {m['startup_s']:.2f} s; "

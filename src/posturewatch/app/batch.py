@@ -201,9 +201,17 @@ def _failed(item: Input, message: str, bar: BatchProgress) -> dict:
     return _row(item, error=message)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _analyse(plan: Plan, settings: BatchSettings, out: BatchOut, args: argparse.Namespace) -> None:
     if not plan.todo:
         return
+    plan.todo.sort(key=lambda todo: -_size(todo[1].path))  # longest first: no lone straggler at the end
     engine = _engine(args)
     paths = [os.path.abspath(i.path) if args.dask else str(i.path) for _, i in plan.todo]
     with _sigterm_stops(), BatchProgress(len(plan.todo)) as bar, \
