@@ -47,10 +47,16 @@ def alive(pid: int) -> bool:
         return False
 
 
+def as_at_a_terminal() -> None:
+    """In the child: SIGINT as a shell gives a foreground command. A test run started in the
+    background (`./dev test &`) ignores SIGINT, and a program started so rightly keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(out: Path, *inputs) -> subprocess.Popen:
     argv = [sys.executable, "-m", "posturewatch", "batch", *map(str, inputs), "--out", str(out), "--jobs", "2"]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_at_a_terminal)
 
 
 def wait_for_first_result(proc: subprocess.Popen, out: Path) -> None:
