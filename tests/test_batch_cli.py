@@ -259,3 +259,20 @@ def test_the_progress_bar_counts_files_and_the_running_ones_frames():
     quiet = io.StringIO()
     BatchProgress(4, stream=quiet).finished(0)
     assert quiet.getvalue() == ""  # not a terminal: no bar
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+
+@pytest.mark.video
+def test_a_worker_loads_mediapipe_and_the_model_once_and_gives_each_video_a_fresh_tracker():
+    from posturewatch.app.batch_worker import BatchSettings, BatchWorker
+
+    worker = BatchWorker(BatchSettings())
+    other, video = clips.video("warp_intel_man_leave_and_return"), clips.video(VIDEO)
+    first, second, again = worker(str(video)), worker(str(other)), worker(str(video))
+    assert first.ok and second.ok and again.ok
+    assert first.setup_s > 0 and second.setup_s == 0 and again.setup_s == 0  # once per worker
+    assert worker.model == str(clips.model_path("full"))
+    # The same video after another one: the same result, so no tracking state was carried over.
+    assert untimed(again.doc) == untimed(first.doc)
