@@ -276,3 +276,14 @@ def test_a_worker_loads_mediapipe_and_the_model_once_and_gives_each_video_a_fres
     assert worker.model == str(clips.model_path("full"))
     # The same video after another one: the same result, so no tracking state was carried over.
     assert untimed(again.doc) == untimed(first.doc)
+
+
+@pytest.mark.parametrize("argv", [["--calibrate-first", "nan"], ["--calibrate-first", "0"],
+                                  ["--calibrate-first", "inf"], ["--jobs", "0"],
+                                  ["--profile", "p", "--calibrate-first", "5"]])
+def test_contradicting_or_impossible_options_are_usage_errors(tmp_path, capfd, argv):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["batch", str(small_log(tmp_path / "s.jsonl")), "--out", str(tmp_path / "o"), *argv])
+    assert exit.value.code == errors.UsageError.exit_code
+    err = capfd.readouterr().err
+    assert "posturewatch batch: error: argument" in err and not (tmp_path / "o").exists()

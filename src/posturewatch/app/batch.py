@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import functools
 import logging
+import math
 import os
 import signal
 import sys
@@ -47,8 +48,8 @@ def positive_int(text: str) -> int:
 
 def positive(text: str) -> float:
     value = non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds more than 0, got {text}")
     return value
 
 
