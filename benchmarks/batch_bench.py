@@ -18,7 +18,8 @@
    exists, plus loading MediaPipe) and the rest. Target: <= 2 % of inference.
    Also shown: how many cores the workers used on average (their CPU time from
    getrusage(RUSAGE_CHILDREN) / wall): near 1.0 for --jobs 1 on an idle machine,
-   less when other processes take CPU.
+   less when other processes take CPU; and seconds of video per worker CPU-second,
+   which does not depend on how busy the machine is.
 3. Per-input overhead with pose logs: batches of K and 2K copies of a pose log,
    `--jobs 1`; (wall - time in analyze's code path) grows by K inputs' machinery
    from one to the other. Shown next to a sample clip's inference time.
@@ -156,7 +157,8 @@ def throughput(videos: list[Path], runs: int) -> dict:
             result = run_batch(videos, jobs)
             s = sums(result)
             record = {**s, "wall_s": result["wall_s"], "throughput": s["video_s"] / result["wall_s"],
-                      "cores_used": result["workers_cpu_s"] / result["wall_s"]}
+                      "cores_used": result["workers_cpu_s"] / result["wall_s"],
+                      "per_cpu": s["video_s"] / result["workers_cpu_s"]}
             per_jobs[jobs].append(record)
             print(f"  run {run + 1} jobs {jobs}: {result['wall_s']:.1f} s wall, "
                   f"{record['throughput']:.2f} s of video per s, workers used {record['cores_used']:.2f} "
@@ -227,6 +229,8 @@ def main(argv=None) -> int:
         "throughput_jobs1": t1, "throughput_jobs2": t2, "speedup": t2 / t1,
         "walls_jobs1": [r["wall_s"] for r in per_jobs[1]], "walls_jobs2": [r["wall_s"] for r in per_jobs[2]],
         "cores_used_jobs2": statistics.median(r["cores_used"] for r in per_jobs[2]),
+        "per_cpu_jobs1": statistics.median(r["per_cpu"] for r in per_jobs[1]),
+        "per_cpu_jobs2": statistics.median(r["per_cpu"] for r in per_jobs[2]),
         "machinery": over, "per_input_logs": logs,
         "inference_s_per_clip": inference_per_clip,
         "per_input_share": logs["overhead_ms_per_input"] / 1e3 / inference_per_clip,
@@ -248,7 +252,10 @@ def print_report(r: dict) -> None:
           f" -> speed-up {r['speedup']:.2f}x (target >= {SPEEDUP_TARGET})")
     print(f"  walls jobs 1: {', '.join(f'{w:.1f}' for w in r['walls_jobs1'])} s; "
           f"jobs 2: {', '.join(f'{w:.1f}' for w in r['walls_jobs2'])} s")
-    print(f"  cores the workers used: jobs 1 {m['cores_used']:.2f}, jobs 2 {r['cores_used_jobs2']:.2f}")
+    print(f"  cores the workers used: jobs 1 {m['cores_used']:.2f}, jobs 2 {r['cores_used_jobs2']:.2f}; "
+          f"s of video per worker CPU-second: jobs 1 {r['per_cpu_jobs1']:.2f}, jobs 2 {r['per_cpu_jobs2']:.2f} "
+          "(equal: two workers cost no more CPU per recording than one, so the speed-up is the "
+          "cores they get)")
     print(f"machinery (jobs 1): {m['machinery_s']:.2f} s = {m['share']:.2%} of inference "
           f"(target <= {OVERHEAD_TARGET:.0%})")
     print(f"  one-off start (worker process and imports, MediaPipe): {m['startup_s']:.2f} s; "
