@@ -254,8 +254,8 @@ def print_report(r: dict) -> None:
           f"jobs 2: {', '.join(f'{w:.1f}' for w in r['walls_jobs2'])} s")
     print(f"  cores the workers used: jobs 1 {m['cores_used']:.2f}, jobs 2 {r['cores_used_jobs2']:.2f}; "
           f"s of video per worker CPU-second: jobs 1 {r['per_cpu_jobs1']:.2f}, jobs 2 {r['per_cpu_jobs2']:.2f} "
-          "(equal: two workers cost no more CPU per recording than one, so the speed-up is the "
-          "cores they get)")
+          "(where these are equal, two workers cost no more CPU per recording than one, and the "
+          "speed-up is the ratio of the cores the workers got)")
     print(f"machinery (jobs 1): {m['machinery_s']:.2f} s = {m['share']:.2%} of inference "
           f"(target <= {OVERHEAD_TARGET:.0%})")
     print(f"  one-off start (worker process and imports, MediaPipe): {m['startup_s']:.2f} s; "
