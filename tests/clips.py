@@ -12,15 +12,17 @@
     clips.truth_poses(name)                # [(t, core Pose | None)] from the labelled landmark pixels
     clips.held(name, t)                    # the label file says no posture change is under way at t
     clips.pose_log(name, fps=5.0)          # Path of a pose log made by the real pipeline
-    clips.observations(name, fps=5.0)      # [core Observation] replayed from that pose log
+    clips.poses(name, fps=5.0)             # [core TimedPose] replayed from that pose log
+    clips.observations(name, fps=5.0)      # [core Observation] of them, without a profile
     clips.samples_dir(), clips.models_dir(), clips.model_path("full")
 
 Pose logs are made by the real pipeline (VideoFileSource -> MediaPipePoseEstimator
 with the full model -> adapters.pose_log.write_pose_log) once per clip and fps per
 test session, into a session temp dir that conftest.py installs; a test that asks
 for a clip the session already ran costs nothing. With POSTUREWATCH_TEST_CACHE=<dir>
-the logs are also kept between sessions, keyed by the clip, the model file and the
-source of the pipeline modules, so a change to any of them makes fresh logs.
+the logs are also kept between sessions, keyed by the clip, the model file, the
+source of the pipeline modules and the MediaPipe, OpenCV and numpy releases, so a change
+to any of them makes fresh logs.
 
 Where things are: POSTUREWATCH_SAMPLES (else <repo>/../shared/sample_videos) and
 POSTUREWATCH_MODEL_DIR (else <repo>/../shared/models). A missing folder is an
@@ -33,6 +35,7 @@ import bisect
 import csv
 import hashlib
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +43,7 @@ from pathlib import Path
 from posturewatch.adapters import labels as labels_mod
 from posturewatch.adapters.pose_log import PoseLogHeader, PoseLogReader, write_pose_log
 from posturewatch.core.observation import Observation, observe
-from posturewatch.core.pose import Landmark, Part, Pose
+from posturewatch.core.pose import Landmark, Part, Pose, TimedPose
 
 REPO = Path(__file__).resolve().parents[1]
 INDEX = REPO / "sample_videos" / "clips.toml"
@@ -216,6 +219,29 @@ def _pipeline_sources() -> list[Path]:
             src / "adapters" / "mediapipe_pose.py", src / "adapters" / "pose_log.py"]
 
 
+def mediapipe_c_api_build() -> bool:
+    """MediaPipe 0.10.30-0.10.33: the C-API builds, whose landmarks differ a little from
+    0.10.14-0.10.21 (pybind11) and 1.x, enough to miss two accuracy tests (docs/privacy.md)."""
+    from importlib.metadata import version
+
+    release = tuple(int(p) for p in re.findall(r"\d+", version("mediapipe"))[:3])
+    return (0, 10, 30) <= release < (0, 10, 35)
+
+
+@lru_cache(maxsize=1)
+def _decoder_versions() -> str:
+    """MediaPipe, OpenCV and numpy releases: poses from another release are not reused."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for dist in ("mediapipe", "opencv-contrib-python", "numpy"):
+        try:
+            found.append(f"{dist}=={version(dist)}")
+        except PackageNotFoundError:
+            found.append(f"{dist} missing")
+    return ";".join(found)
+
+
 def make_pose_log(clip: Path, out: Path, fps: float = DEFAULT_FPS, model: Path | None = None) -> Path:
     """Run the real pipeline over `clip` and write its pose log to `out`."""
     # Imported here: only tests that need fresh poses load MediaPipe.
@@ -240,11 +266,13 @@ class PoseCache:
     def __init__(self, directory: Path, keep_dir: Path | None = None) -> None:
         self.directory = Path(directory)
         self.keep_dir = Path(keep_dir) if keep_dir else None
+        self._poses: dict[tuple[str, float], tuple[TimedPose, ...]] = {}
         self._observations: dict[tuple[str, float], tuple[Observation, ...]] = {}
 
     def _key(self, name: str, fps: float) -> str:
         clip = video(name)
-        digest = _digest(clip, model_path(), *_pipeline_sources())
+        digest = _digest(clip, model_path(), *_pipeline_sources()) + _decoder_versions()
+        digest = hashlib.sha256(digest.encode()).hexdigest()
         return f"{name}@{fps:g}fps-{digest[:12]}.jsonl"
 
     def pose_log(self, name: str, fps: float = DEFAULT_FPS) -> Path:
@@ -262,14 +290,20 @@ class PoseCache:
             kept.write_bytes(path.read_bytes())
         return path
 
+    def poses(self, name: str, fps: float = DEFAULT_FPS) -> tuple[TimedPose, ...]:
+        key = (name, float(fps))
+        if key not in self._poses:
+            reader = PoseLogReader(self.pose_log(name, fps))
+            try:
+                self._poses[key] = tuple(reader)
+            finally:
+                reader.close()
+        return self._poses[key]
+
     def observations(self, name: str, fps: float = DEFAULT_FPS) -> tuple[Observation, ...]:
         key = (name, float(fps))
         if key not in self._observations:
-            reader = PoseLogReader(self.pose_log(name, fps))
-            try:
-                self._observations[key] = tuple(observe(timed) for timed in reader)
-            finally:
-                reader.close()
+            self._observations[key] = tuple(observe(timed) for timed in self.poses(name, fps))
         return self._observations[key]
 
 
@@ -293,6 +327,11 @@ def pose_log(name: str, fps: float = DEFAULT_FPS) -> Path:
     return cache().pose_log(name, fps)
 
 
+def poses(name: str, fps: float = DEFAULT_FPS) -> tuple[TimedPose, ...]:
+    """The clip's timed poses, replayed from its pose log."""
+    return cache().poses(name, fps)
+
+
 def observations(name: str, fps: float = DEFAULT_FPS) -> tuple[Observation, ...]:
-    """The clip's observations (presence + features), replayed from its pose log."""
+    """The clip's observations (presence + features) by the presence rule without a profile."""
     return cache().observations(name, fps)

@@ -8,6 +8,7 @@
   real user's config, data, cache or runtime dirs.
 - `clips.pose_log(name)` / `clips.observations(name)` (or the `pose_log_for` and
   `observations_for` fixtures) run MediaPipe on a clip once per session.
+- Hypothesis runs the "ci" profile (bounded, seeded) unless HYPOTHESIS_PROFILE says otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ import os
 
 import clips
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Fuzz tests (tests/test_fuzz.py): a bounded, seeded run by default, so the suite stays quick
+# and CI repeatable; HYPOTHESIS_PROFILE=fuzz explores many more inputs, unseeded.
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, database=None, derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large])
+settings.register_profile("fuzz", settings.get_profile("ci"), max_examples=3000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -130,6 +130,8 @@ def test_adapters_do_not_import_the_app(path):
 OWNERS = {
     "mediapipe": {"adapters/mediapipe_pose.py"},
     "plyer": {"adapters/notify.py"},
+    "sqlite3": {"adapters/history.py"},
+    "matplotlib": set(),  # charts are SVG text (adapters/charts.py)
     "dask": {"adapters/dask_engine.py"},
     "distributed": {"adapters/dask_engine.py"},
     "multiprocessing": {"adapters/processes.py"},

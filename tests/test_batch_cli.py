@@ -167,11 +167,21 @@ def test_an_output_that_would_replace_an_input_is_refused(tmp_path, capfd, name)
     assert log.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
-def test_report_says_it_is_not_available_yet(tmp_path, capfd):
-    code, _, err = run(capfd, "batch", small_log(tmp_path / "s.jsonl"), "--out", tmp_path / "o", "--report")
-    assert code == errors.UsageError.exit_code
-    assert err == "posturewatch: error: --report is not available yet: HTML reports come with " \
-                  "`posturewatch analyze --report`\n"
+@pytest.mark.video
+def test_report_writes_an_html_page_per_input_and_resuming_wants_it_too(tmp_path, capfd):
+    log, = logs_in(tmp_path / "in", SLOUCH)
+    out = tmp_path / "out"
+    assert run(capfd, "batch", log, "--out", out)[0] == 0  # without pages first
+    code, stdout, err = run(capfd, "batch", log, "--out", out, "--calibration", PROFILE, "--report",
+                            "--force")
+    assert code == 0, err
+    page = (out / f"{SLOUCH}.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "http://" not in page.split("<svg")[0]
+    code, stdout, _ = run(capfd, "batch", log, "--out", out, "--calibration", PROFILE, "--report")
+    assert code == 0 and "(1 done before)" in stdout
+    (out / f"{SLOUCH}.html").unlink()  # a result without its page is not done
+    code, stdout, _ = run(capfd, "batch", log, "--out", out, "--calibration", PROFILE, "--report")
+    assert code == 0 and "(0 done before)" in stdout and (out / f"{SLOUCH}.html").exists()
 
 
 # --- resuming -----------------------------------------------------------------------------
@@ -286,4 +296,5 @@ def test_contradicting_or_impossible_options_are_usage_errors(tmp_path, capfd, a
         cli.main(["batch", str(small_log(tmp_path / "s.jsonl")), "--out", str(tmp_path / "o"), *argv])
     assert exit.value.code == errors.UsageError.exit_code
     err = capfd.readouterr().err
-    assert "posturewatch batch: error: argument" in err and not (tmp_path / "o").exists()
+    assert err.startswith("posturewatch: error: batch: argument") and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()

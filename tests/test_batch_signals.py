@@ -81,9 +81,10 @@ def interrupt(tmp_path: Path, send) -> tuple[Path, int, str, set[int]]:
     return out, proc.returncode, err, workers
 
 
-def check_stopped_cleanly(out: Path, code: int, err: str, workers: set[int]) -> None:
-    assert code == errors.EXIT_INTERRUPTED
-    assert err.splitlines()[-1] == "posturewatch: interrupted" and "Traceback" not in err
+def check_stopped_cleanly(out: Path, code: int, err: str, workers: set[int],
+                          expected: tuple[int, str] = (errors.EXIT_INTERRUPTED, "interrupted")) -> None:
+    assert code == expected[0]
+    assert err.splitlines()[-1] == f"posturewatch: {expected[1]}" and "Traceback" not in err
     assert len(workers) >= 2  # the two workers (and multiprocessing's resource tracker)
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
@@ -113,4 +114,5 @@ def test_ctrl_c_stops_the_batch_and_its_workers(tmp_path):
 
 @pytest.mark.video
 def test_sigterm_to_the_batch_alone_stops_its_workers_too(tmp_path):
-    check_stopped_cleanly(*interrupt(tmp_path, lambda proc: proc.send_signal(signal.SIGTERM)))
+    check_stopped_cleanly(*interrupt(tmp_path, lambda proc: proc.send_signal(signal.SIGTERM)),
+                          expected=(errors.EXIT_TERMINATED, "terminated"))

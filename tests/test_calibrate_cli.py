@@ -43,7 +43,7 @@ def test_slouch_sample_and_named_profiles(capsys):
 
 
 def test_a_malformed_profile_is_a_clear_error_and_is_kept_aside(capsys):
-    path = profiles.profile_path("default")
+    path = profiles.named_path("default")
     path.parent.mkdir(parents=True)
     path.write_text('{"format": "posturewatch-profile", "version": 1,\n "baseline": ')
     assert main(["profiles", "show"]) == 7
@@ -90,8 +90,30 @@ def test_the_example_profiles_in_calibration_are_valid_and_catch_the_slouch(caps
     examples = sorted((clips.REPO / "calibration").glob("*.json"))
     assert len(examples) >= 20
     for path in examples:
-        assert profiles.read_profile(path).baseline.get("head_drop_ear") is not None, path
+        baseline = profiles.read_profile(path).baseline
+        # A head drop to judge slouches by (seen from the side: the neck's inclination),
+        # and the head's size and place that the presence rule compares with.
+        assert baseline.get("head_drop_ear") or baseline.get("neck_inclination_deg"), path
+        assert baseline.get("head_size") and baseline.get("nose_y"), path
     mixed = str(clips.REPO / "calibration" / f"{CLIP}.json")
     assert main(["analyze", str(clips.pose_log(CLIP)), "--calibration", mixed, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert any("head_drop" in e["reasons"] for e in report["episodes"])
+
+
+def test_a_profile_from_before_the_head_features_still_works(capsys, tmp_path):
+    """Profiles saved before head_size, nose_x/y and shoulder_x/y existed load as they are:
+    the presence rule uses what they have, and the shoulder-based rules catch the slouch."""
+    mixed = json.loads((clips.REPO / "calibration" / f"{CLIP}.json").read_text())
+    new = {"head_size", "nose_x", "nose_y", "shoulder_x", "shoulder_y"}
+    mixed["baseline"]["features"] = {n: f for n, f in mixed["baseline"]["features"].items()
+                                     if n not in new}
+    mixed.pop("model")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(mixed))
+    assert profiles.read_profile(old).model is None
+    assert main(["analyze", str(clips.pose_log(CLIP)), "--calibration", str(old), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [e["reasons"][0] for e in report["episodes"]][:1] == ["head_drop"]
+    assert report["states"]["away"] > 0.05  # left 72-83 s; then 5 s of settling in (uncertain)
+    assert report["states"]["uncertain"] < 0.1

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from posturewatch.adapters.control import (
     runtime_paths,
     send_command,
 )
+from posturewatch.adapters.control_conn import Limits
 from posturewatch.errors import DaemonError, PostureWatchError
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -49,7 +52,7 @@ def echo_handler(cmd: str, args: dict) -> dict:
 
 
 @contextlib.contextmanager
-def serving(path: Path, handler=echo_handler):
+def serving(path: Path, handler=echo_handler, limits: Limits | None = None):
     """A server polled by a thread, as the daemon's loop would poll it."""
     stop = threading.Event()
 
@@ -57,7 +60,7 @@ def serving(path: Path, handler=echo_handler):
         while not stop.is_set():
             server.poll(0.02)
 
-    with ControlServer(path, handler) as server:
+    with ControlServer(path, handler, limits) as server:
         thread = threading.Thread(target=loop)
         thread.start()
         try:
@@ -65,6 +68,13 @@ def serving(path: Path, handler=echo_handler):
         finally:
             stop.set()
             thread.join()
+
+
+def wait_until(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
 
 
 def raw_exchange(path: Path, *lines: bytes) -> list[dict]:
@@ -237,3 +247,86 @@ def test_runtime_paths_follow_posturewatch_home(tmp_path):
     paths = runtime_paths({"POSTUREWATCH_HOME": str(tmp_path)})
     assert paths.lock == tmp_path / "run" / "posturewatch.lock"
     assert paths.socket == tmp_path / "run" / "control.sock"
+
+
+# --- clients that misbehave ----------------------------------------------------------------
+
+QUICK = Limits(max_clients=4, idle_timeout_s=0.3, make_room_after_s=0.2)
+
+
+def connected(path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    sock.connect(str(path))
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("sends", [b"", b'{"cmd": "sta'], ids=["silent", "half a line"])
+def test_an_idle_client_is_dropped(run_dir, sends):
+    path = run_dir / "control.sock"
+    with serving(path, limits=QUICK) as server:
+        with connected(path) as sock:
+            sock.sendall(sends)
+            start = time.monotonic()
+            assert read_until_closed(sock) == b""  # closed by the server, nothing said
+            assert 0.25 < time.monotonic() - start < 2.0
+        wait_until(lambda: server.client_count == 0)
+
+
+def test_a_client_that_never_reads_cannot_stall_the_server(run_dir):
+    path = run_dir / "control.sock"
+    with serving(path, limits=QUICK) as server:
+        flood = connected(path)
+        flood.setblocking(False)
+        sent = 0
+        with contextlib.suppress(BlockingIOError):  # until its own buffers are full
+            while sent < 50_000_000:
+                sent += flood.send(b'{"cmd": "status"}\n' * 1000)
+        start = time.monotonic()
+        assert send_command(path, "status")["cmd"] == "status"
+        assert time.monotonic() - start < 0.5  # answered at once, not after the flood
+        wait_until(lambda: server.client_count == 0)  # the non-reader timed out
+        flood.close()
+
+
+def test_clients_are_capped_and_idle_ones_make_room(run_dir):
+    path = run_dir / "control.sock"
+    counts = []
+
+    def handler(cmd, args):
+        counts.append(server.client_count)
+        return {}
+
+    with serving(path, handler, limits=QUICK) as server:
+        idle = [connected(path) for _ in range(10)]
+        try:
+            for _ in range(3):
+                assert send_command(path, "status") == {}
+            assert max(counts) <= QUICK.max_clients
+        finally:
+            for sock in idle:
+                sock.close()
+
+
+def test_a_burst_of_clients_waits_in_the_backlog_and_is_all_answered(run_dir):
+    path = run_dir / "control.sock"
+    with serving(path, limits=Limits(max_clients=8)):
+        with ThreadPoolExecutor(100) as pool:
+            answers = list(pool.map(lambda _: send_command(path, "status"), range(300)))
+    assert answers == [{"cmd": "status", "args": {}}] * 300
+
+
+def test_wake_ends_a_waiting_poll_at_once(run_dir):
+    with ControlServer(run_dir / "control.sock", echo_handler) as server:
+        threading.Timer(0.1, server.wake).start()
+        start = time.monotonic()
+        server.poll(5.0)
+        assert time.monotonic() - start < 1.0

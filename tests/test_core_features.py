@@ -1,4 +1,4 @@
-"""core.features.extract and core.observation.is_present on hand-made poses.
+"""core.features.extract and core.observation.observe on hand-made poses.
 
 Every expected value is worked out by hand from the pixel positions below, not
 read off the code's output. The base pose is a person facing a 640x480 camera:
@@ -13,7 +13,7 @@ import math
 import pytest
 
 from posturewatch.core.features import FEATURE_NAMES, PostureFeatures, extract
-from posturewatch.core.observation import is_present, observe
+from posturewatch.core.observation import observe
 from posturewatch.core.pose import Landmark, Part, Pose, TimedPose
 
 W, H = 640, 480
@@ -47,6 +47,7 @@ def shifted(parts, dx=0.0, dy=0.0, base=FRONT) -> dict:
 
 
 HEAD = (P.NOSE, P.LEFT_EYE, P.RIGHT_EYE, P.LEFT_EAR, P.RIGHT_EAR, P.MOUTH_LEFT, P.MOUTH_RIGHT)
+SHOULDERS_ = (P.LEFT_SHOULDER, P.RIGHT_SHOULDER)
 
 
 def scaled(factor: float, centre=(320, 300)) -> dict:
@@ -80,6 +81,17 @@ CASES = [
     ("nose 5 px below the ear line", pose(), "head_pitch", 5 / 70),
     ("looking down: nose 21 px lower", pose(moved={P.NOSE: (320, 221)}), "head_pitch", 26 / 70),
     ("looking up: nose above the ears", pose(moved={P.NOSE: (320, 181)}), "head_pitch", -14 / 70),
+    ("nose across the frame", pose(), "nose_x", 320 / 640),
+    ("nose down the frame, in frame widths", pose(), "nose_y", 200 / 640),
+    ("shoulders across the frame", pose(moved=shifted(SHOULDERS_, dx=30)), "shoulder_x", 350 / 640),
+    ("shoulders down the frame", pose(), "shoulder_y", 300 / 640),
+    ("head size facing the camera: the ear distance", pose(), "head_size", 70 / 640),
+    # Turned so that cos(a) = 0.6: ears 42 px apart, the nose 0.8 x 46.7 px to the side.
+    ("head size turned: about the same", pose(moved={P.LEFT_EAR: (341, 195), P.RIGHT_EAR: (299, 195),
+                                                     P.NOSE: (320 + 0.8 * 70 / 1.5, 200)}),
+     "head_size", 70 / 640),
+    ("face width turned: narrower", pose(moved={P.LEFT_EAR: (341, 195), P.RIGHT_EAR: (299, 195)}),
+     "face_width", 42 / 640),
 ]
 
 
@@ -149,6 +161,23 @@ def test_side_view_angles_are_none_from_the_front():
     assert f.neck_inclination_deg is None and f.torso_inclination_deg is None
 
 
+def test_side_view_has_no_shoulder_widths_tilt_or_ratios_to_them():
+    """Seen from the side the shoulders overlap: their width, tilt and sideways place,
+    and ratios to their width, would measure landmark noise."""
+    f = extract(pose(SIDE, hidden=RIGHT_SIDE))
+    assert f.neck_inclination_deg is not None
+    assert (f.shoulder_width, f.shoulder_tilt_deg, f.shoulder_x, f.face_width,
+            f.head_drop_nose, f.head_drop_ear) == (None,) * 6
+    assert f.nose_y is not None and f.nose_x is not None
+
+
+def test_parts_outside_the_frame_are_not_measured():
+    """MediaPipe places parts it only guesses outside the frame, often with high visibility."""
+    f = extract(pose(moved={P.LEFT_SHOULDER: (400, H * 1.1), P.RIGHT_SHOULDER: (240, H * 1.1)}))
+    assert f.shoulder_width is None and f.head_drop_nose is None and f.shoulder_y is None
+    assert f.head_size == pytest.approx(70 / 640) and f.nose_y == pytest.approx(200 / 640)
+
+
 def test_side_view_torso_is_none_without_a_visible_hip():
     f = extract(pose(SIDE, hidden=RIGHT_SIDE + (P.LEFT_HIP,)))
     assert f.neck_inclination_deg is not None and f.torso_inclination_deg is None
@@ -214,32 +243,7 @@ def test_feature_names_follow_the_dataclass():
     assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES))
 
 
-# --- presence --------------------------------------------------------------------------
-
-
-def off_frame(dx: float) -> dict:
-    return {p: (x + dx * W, y) for p, (x, y) in FRONT.items()}
-
-
-PRESENCE = [
-    ("a person facing the camera", pose(), True),
-    ("nobody", None, False),
-    ("everything slid off the right edge", pose(off_frame(0.8)), False),
-    ("slightly past the edge still counts", pose(moved={p: (W * 1.01, y) for p, (x, y) in FRONT.items()}), True),
-    ("well past the edge does not", pose(moved={p: (W * 1.05, y) for p, (x, y) in FRONT.items()}), False),
-    ("a faint phantom: low visibility everywhere", pose(visibility=0.3), False),
-    ("a head but no shoulders", pose(hidden=(P.LEFT_SHOULDER, P.RIGHT_SHOULDER)), False),
-    ("shoulders but no head", pose(hidden=HEAD), False),
-    ("head above the frame", pose(moved={p: (x, -0.1 * H) for p, (x, y) in FRONT.items() if p in HEAD}), False),
-    ("one ear and one shoulder are enough", pose(hidden=tuple(set(HEAD) - {P.LEFT_EAR}) + (P.RIGHT_SHOULDER,)), True),
-    ("head seen, shoulders off the bottom", pose(moved={P.LEFT_SHOULDER: (400, H * 1.1),
-                                                        P.RIGHT_SHOULDER: (240, H * 1.1)}), False),
-]
-
-
-@pytest.mark.parametrize("name,the_pose,expected", PRESENCE, ids=[c[0] for c in PRESENCE])
-def test_is_present(name, the_pose, expected):
-    assert is_present(the_pose) is expected
+# --- observations (the presence rule itself is table-tested in test_presence.py) ----------
 
 
 def test_observe_gives_features_only_when_present():
@@ -247,6 +251,7 @@ def test_observe_gives_features_only_when_present():
     assert here.t == 1.5 and here.present and here.features == extract(pose())
     gone = observe(TimedPose(2.0, pose(visibility=0.3)))
     assert not gone.present and gone.features is None and gone.pose is not None
+    assert gone.presence == "away" and gone.why == "out_of_frame"
     nobody = observe(TimedPose(2.5, None))
     assert not nobody.present and nobody.features is None and nobody.pose is None
 

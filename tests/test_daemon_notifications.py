@@ -1,10 +1,27 @@
-"""The daemon's notifications reach a real notification server (dunst on Xvfb)."""
+"""The daemon's notifications reach a real notification server (dunst on Xvfb), and one
+that hangs does not hold the daemon up."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import clips
 import pytest
-from daemon_support import SLOUCH_CLIP, UPRIGHT_CLIP, make_profile
+from daemon_support import (
+    LONG_CLIP,
+    SLOUCH_CLIP,
+    UPRIGHT_CLIP,
+    alive,
+    make_profile,
+    seconds_to_exit,
+    spawn_run,
+    status_or_none,
+    stop,
+    wait_for,
+)
 from desktop import desktop_session
 
 from posturewatch.app import cli
@@ -47,3 +64,41 @@ def test_sitting_too_long_sends_a_break_reminder_with_a_stretch(desk):
     assert breaks[0]["body"] == (f"You have been sitting for 1 minute. Stand up and move. "
                                  f"Try: {name} — {how}.")
     assert not [n for n in ours(desk) if n["summary"] == "Check your posture"]  # no profile
+
+
+def processes_with(arg0_suffix: str, bus: str) -> list[int]:
+    """Pids of running processes named like `arg0_suffix` that use the D-Bus at `bus`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv0 = (entry / "cmdline").read_bytes().split(b"\0")[0].decode()
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if argv0.endswith(arg0_suffix) and f"DBUS_SESSION_BUS_ADDRESS={bus}".encode() in environ:
+            if alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_notification_server_that_never_answers_costs_the_loop_nothing(desk):
+    """dunst stopped (SIGSTOP) still owns the notification service on the bus, so every
+    request to it waits for an answer that never comes, as with a hung desktop."""
+    bus = desk.env["DBUS_SESSION_BUS_ADDRESS"]
+    [dunst] = processes_with("dunst", bus)
+    os.kill(dunst, signal.SIGSTOP)
+    proc = spawn_run("--source", str(clips.pose_log(LONG_CLIP)), "--realtime",
+                     "--break-after", "0.02")  # a break reminder after 1.2 s
+    try:
+        wait_for(lambda: processes_with("notify-send", bus))  # stuck on the server
+        for _ in range(10):
+            start = time.monotonic()
+            assert status_or_none(timeout=2.0)["camera"] == "ok"
+            assert time.monotonic() - start < 0.5
+            time.sleep(0.1)
+        took = seconds_to_exit(proc)
+        assert proc.returncode == 0 and took < 1.0, f"exit {proc.returncode} after {took:.2f} s"
+        assert processes_with("notify-send", bus) == []  # killed, not left behind
+    finally:
+        stop(proc)
+        os.kill(dunst, signal.SIGCONT)

@@ -251,7 +251,7 @@ def _setup_levels(tmp_path, shared, env, cache, server, first: str) -> tuple[str
 ])
 def test_resolution_order(tmp_path, shared_models, env, cache, model_server, first, path, reason):
     spec, env = _setup_levels(tmp_path, shared_models, env, cache, model_server, first)
-    found = models.resolve_model(spec, env)
+    found = models.resolve_model(spec, env, allow_download=True)
     assert found.path == tmp_path / path
     assert found.reason.startswith(reason)
     assert found.path.is_file()
@@ -320,7 +320,7 @@ def test_nothing_found_and_no_download_allowed(env, cache):
 def test_offline_with_no_model_gives_one_clear_error(env, cache, closed_url):
     env = dict(env, POSTUREWATCH_MODEL_URL=closed_url)
     with pytest.raises(ModelError) as caught:
-        models.resolve_model(None, env)
+        models.resolve_model(None, env, allow_download=True)
     message = str(caught.value)
     assert message.startswith("no pose model found and the download failed (cannot reach ")
     assert "posturewatch model install FILE" in message and "POSTUREWATCH_MODEL_DIR" in message
@@ -331,10 +331,19 @@ def test_offline_with_no_model_gives_one_clear_error(env, cache, closed_url):
 def test_resolve_downloads_once_then_uses_the_cache(env, cache, model_server):
     env = dict(env, POSTUREWATCH_MODEL_URL=model_server)
     calls = []
-    first = models.resolve_model("lite", env, progress=lambda d, t: calls.append((d, t)))
+    first = models.resolve_model("lite", env, allow_download=True,
+                                 progress=lambda d, t: calls.append((d, t)))
     assert first.reason.startswith("downloaded") and calls
     second = models.resolve_model("lite", dict(env, POSTUREWATCH_MODEL_URL="http://127.0.0.1:9"))
     assert second.path == first.path and second.reason.startswith("found in the cache dir")
+
+
+def test_resolving_never_downloads_unless_asked(env, cache, model_server):
+    # Only `model download` uses the network (docs/privacy.md); a server is there to be used.
+    env = dict(env, POSTUREWATCH_MODEL_URL=model_server)
+    with pytest.raises(ModelError, match="posturewatch model download lite"):
+        models.resolve_model("lite", env)
+    assert _files(cache) == []
 
 
 # --- downloading ---------------------------------------------------------------
@@ -389,7 +398,8 @@ def test_resolve_with_an_unwritable_cache(tmp_path, env, model_server):
     (tmp_path / "a_file").write_text("not a folder")
     env = dict(env, POSTUREWATCH_MODEL_URL=model_server)
     with pytest.raises(OutputError, match="a_file"):
-        models.resolve_model(None, env, cache_dir=tmp_path / "a_file" / "models")
+        models.resolve_model(None, env, cache_dir=tmp_path / "a_file" / "models",
+                             allow_download=True)
 
 
 # --- installing --------------------------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
+from daemon_support import alive, hanging_notify_send, started_pids, wait_for
 from desktop import desktop_session
 
 from posturewatch.adapters.notify import (
+    BackgroundNotifier,
     ConsoleNotifier,
     FallbackNotifier,
     NotifySendNotifier,
@@ -83,6 +86,71 @@ def test_notify_send_times_out(tmp_path):
     slow.write_text("#!/bin/sh\nsleep 5\n")
     slow.chmod(0o755)
     assert NotifySendNotifier(executable=str(slow), timeout=0.2).notify("t", "m") is False
+
+
+def test_a_hung_notify_send_is_killed_with_everything_it_started(tmp_path):
+    folder, pids = hanging_notify_send(tmp_path)
+    notifier = NotifySendNotifier(executable=str(folder / "notify-send"), timeout=0.5)
+    start = time.monotonic()
+    assert notifier.notify("t", "m") is False
+    assert time.monotonic() - start < 2.0
+    assert notifier.last_error == "no answer within 0.5 s; stopped it"
+    assert len(started_pids(pids)) == 2  # the script and the child it started
+    assert [pid for pid in started_pids(pids) if alive(pid)] == []
+
+
+def hung_chain(tmp_path) -> tuple[FallbackNotifier, object]:
+    folder, pids = hanging_notify_send(tmp_path)
+    return FallbackNotifier([NotifySendNotifier(executable=str(folder / "notify-send"),
+                                                timeout=60)]), pids
+
+
+def test_background_notify_returns_at_once_and_close_kills_a_hung_helper(tmp_path, caplog):
+    chain, pids = hung_chain(tmp_path)
+    notifier = BackgroundNotifier(chain)
+    start = time.monotonic()
+    assert notifier.notify("Time for a break", "Stand up") is True
+    assert time.monotonic() - start < 0.1  # queued, not sent
+    wait_for(lambda: len(started_pids(pids)) == 2)
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="posturewatch.adapters.notify"):
+        notifier.close(wait_s=0.2)
+    assert time.monotonic() - start < 1.5
+    assert [pid for pid in started_pids(pids) if alive(pid)] == []
+    assert "still being sent at exit; cancelled it" in caplog.text
+
+
+def test_background_queue_is_bounded_and_says_what_it_drops(tmp_path, caplog):
+    chain, pids = hung_chain(tmp_path)
+    notifier = BackgroundNotifier(chain, max_pending=3)
+    try:
+        notifier.notify("first", "in flight")
+        wait_for(lambda: started_pids(pids))
+        with caplog.at_level(logging.WARNING, logger="posturewatch.adapters.notify"):
+            queued = [notifier.notify(f"n{i}", "waits") for i in range(5)]
+        assert queued == [True, True, True, False, False]
+        assert "notification 'n3' dropped: 3 earlier ones still wait" in caplog.text
+    finally:
+        notifier.close(wait_s=0.0)
+
+
+def test_background_delivers_in_order_and_close_waits_for_the_queue():
+    delivered = []
+
+    class Slow:
+        name, active = "slow", "slow"
+
+        def notify(self, title, message):
+            time.sleep(0.05)
+            delivered.append(title)
+            return True
+
+    notifier = BackgroundNotifier(Slow())
+    for title in ("a", "b", "c"):
+        notifier.notify(title, "x")
+    assert notifier.active == "slow"
+    notifier.close(wait_s=5.0)
+    assert delivered == ["a", "b", "c"]
 
 
 def test_fallback_remembers_active_and_recovers(caplog):

@@ -221,18 +221,12 @@ def test_a_seated_person_is_found(name):
     assert 1 - len(missed) / len(frames) >= MIN_FOUND, f"no person found at {missed}"
 
 
-# Known miss, kept visible: MediaPipe reports a small, confident "pose" on the
-# background lights of this empty room (MANIFEST: a presence check must reject it),
-# and core.observation.is_present accepts it (head and shoulders seen, in frame).
-PHANTOM = "warp_selfie_woman_leave_and_return"
-
-
+# MediaPipe reports a small, confident "pose" on the background lights of
+# warp_selfie_woman_leave_and_return's empty room (MANIFEST: a presence check must reject
+# it); the presence rule does, without a profile: the "head" is too small to be at a desk,
+# or it sits below its own shoulders.
 @pytest.mark.video
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="phantom pose on background lights "
-                                            "passes is_present (see the comment above)"))
-    if n == PHANTOM else n
-    for n in clips.names(containing="away")])
+@pytest.mark.parametrize("name", clips.names(containing="away"))
 def test_nobody_is_found_in_an_empty_room(name):
     frames = frames_labelled(name, {"away"})
     assert len(frames) >= 10
@@ -288,8 +282,15 @@ def test_slouching_lowers_the_head(name, feature):
                                f"expected more than {margin:.3f}")
 
 
+# MediaPipe 0.10.30-0.10.33 moves her median by 0.021 (0.10.14-0.10.21 and 1.2: under 0.02).
+STILL_MISSES = {"real_selfie_woman_upright"} if clips.mediapipe_c_api_build() else set()
+
+
 @pytest.mark.video
-@pytest.mark.parametrize("name", [n for n in clips.names() if clips.entry(n)["labels"] == ["upright"]])
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="MediaPipe 0.10.30-0.10.33"))
+    if n in STILL_MISSES else n
+    for n in clips.names() if clips.entry(n)["labels"] == ["upright"]])
 def test_sitting_still_moves_the_head_drop_less_than_the_slouch_margin(name):
     frames = [o.features.head_drop_nose for o in clips.observations(name) if o.present]
     half = len(frames) // 2

@@ -67,3 +67,49 @@ def test_unmeasured_features_are_left_out():
     result = score(PostureFeatures(shoulder_tilt_deg=1.0), CALM)
     assert set(result.deviations) == {"lateral_lean"}
     assert score(PostureFeatures(), CALM).deviations == {}
+
+
+# A user calibrated with the head and shoulder placement features as well.
+PLACED = Baseline({
+    **CALM.features,
+    "head_size": FeatureBaseline(0.12, 0.001, 50),
+    "nose_y": FeatureBaseline(0.30, 0.002, 50),
+    "shoulder_x": FeatureBaseline(0.50, 0.002, 50),
+}, 50)
+HEAD_ONLY = dict(head_size=0.12, nose_y=0.30, head_pitch=0.05, face_width=0.13)
+
+
+@pytest.mark.parametrize("changes, reasons", [
+    ({}, ()),
+    # The nose sinks 0.6 head widths (0.072 of the frame width); tolerance 0.3 head widths.
+    ({"nose_y": 0.30 + 0.6 * 0.12}, ("head_drop",)),
+    ({"nose_y": 0.30 + 0.2 * 0.12}, ()),  # a breath
+    ({"nose_y": 0.30 - 0.6 * 0.12}, ()),  # higher is not a slouch
+    ({"head_size": 0.12 * 1.15}, ("lean_in",)),
+])
+def test_shoulders_out_of_view_the_head_is_scored_alone(changes, reasons):
+    result = score(PostureFeatures(**{**HEAD_ONLY, **changes}), PLACED)
+    assert result.reasons == reasons
+    assert "head_drop" in result.deviations  # the slouch is judged: never `uncertain`
+
+
+def test_the_head_height_counts_only_when_the_shoulders_are_out_of_view():
+    # The nose far down but the shoulder-relative head drop normal: the shoulders decide.
+    both = feats(head_size=0.12, nose_y=0.30 + 0.6 * 0.12, shoulder_x=0.50)
+    assert score(both, PLACED).reasons == ()
+
+
+def test_head_only_scoring_needs_a_calibrated_head():
+    assert "head_drop" not in score(PostureFeatures(**HEAD_ONLY), CALM).deviations
+
+
+@pytest.mark.parametrize("tilt, shift, lean", [
+    (1.0 + 0.8 * 4.0, 0.50 + 0.8 * 0.35 * 0.12, True),  # both 0.8 tolerances, the same way
+    (1.0 - 0.8 * 4.0, 0.50 - 0.8 * 0.35 * 0.12, True),  # ... to the other side
+    (1.0 + 0.8 * 4.0, 0.50 - 0.8 * 0.35 * 0.12, False),  # opposite ways: a shrug and a shift
+    (1.0 + 0.8 * 4.0, 0.50, False),  # the tilt alone, under its own tolerance
+    (1.0, 0.50 + 0.9 * 0.35 * 0.12, False),  # the shoulders moved sideways alone
+])
+def test_tilt_and_sideways_shift_together_are_a_lateral_lean(tilt, shift, lean):
+    result = score(feats(shoulder_tilt_deg=tilt, head_size=0.12, nose_y=0.30, shoulder_x=shift), PLACED)
+    assert ("lateral_lean" in result.reasons) is lean

@@ -18,7 +18,7 @@ from posturewatch.adapters import profiles
 from posturewatch.adapters.mediapipe_pose import MediaPipePoseEstimator
 from posturewatch.adapters.video import VideoFileSource
 from posturewatch.app import cli, wizard as wz
-from posturewatch.core.baseline import fit_baseline
+from posturewatch.core.session import fit_upright
 from posturewatch.core.framing import NOBODY
 from posturewatch.errors import CameraError, ProfileError
 from posturewatch.ports import Frame, SourceInfo
@@ -57,7 +57,7 @@ def run_wizard(clip: str, answers: Script, tmp_path: Path, start: float = 0.0, *
     return wizard, saved, out.getvalue()
 
 
-def test_upright_only_saves_a_profile_like_fit_baseline(tmp_path):
+def test_upright_only_saves_a_profile_like_fit_upright(tmp_path):
     answers = Script("n", "no", "y")
     wizard, saved, text = run_wizard(UPRIGHT, answers, tmp_path)
     assert saved is not None and saved.path == tmp_path / "me.json"
@@ -75,7 +75,7 @@ def test_upright_only_saves_a_profile_like_fit_baseline(tmp_path):
     t0, t1 = recorded[0].t, recorded[-1].t
     assert t1 - t0 == pytest.approx(wz.RECORD_S, abs=2 / FPS)
     same = [o for o in clips.observations(UPRIGHT, FPS) if t0 - 1e-6 <= o.t <= t1 + 1e-6]
-    expected = fit_baseline(same)
+    expected = fit_upright(same)
     assert set(saved.baseline.features) == set(expected.features)
     for name, feature in expected.features.items():
         got = saved.baseline.features[name]

@@ -85,6 +85,12 @@ class BadLabels(PostureWatchError):
     exit_code = 13
 
 
+class HistoryError(PostureWatchError):
+    """A history database that is damaged, not ours, or from a newer posturewatch."""
+
+    exit_code = 14
+
+
 class BatchIncomplete(PostureWatchError):
     """Some inputs of a batch failed; the others were analysed (see the batch's summary)."""
 
@@ -97,4 +103,13 @@ class ClusterError(PostureWatchError):
     exit_code = 16
 
 
-EXIT_INTERRUPTED = 130
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl-C (temporary files removed), then exit 143.
+
+    A KeyboardInterrupt, so that every place that stops cleanly on Ctrl-C
+    stops the same way on SIGTERM.
+    """
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM, as shells report a process it stopped (128 + 15)

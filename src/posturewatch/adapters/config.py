@@ -48,13 +48,17 @@ def read_file(path: Path) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         return {}, ""
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"{path}: cannot read the config file ({reason})") from None
     if tomllib is None:
         raise ConfigError(f"{path}: reading the config file needs Python 3.11 or newer")
     try:
         return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise ConfigError(f"{path}: not valid TOML: {exc}; fix or remove the file") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply; "
+                          "fix or remove the file") from None
 
 
 def key_line(text: str, key: str) -> int | None:

@@ -12,23 +12,27 @@ the file is only there to name the running one in the error message.
 It has no thread: the daemon's loop calls `poll(timeout)`, which serves what
 is pending and returns. The handler therefore runs on the daemon's own thread
 and can touch the monitor's state without locks. Sockets and lock live in a
-private (0700) directory; the files themselves are 0600.
+private (0700) directory; the files themselves are 0600. How connections are
+bounded, timed out and kept from blocking the loop: control_conn.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
 import os
-import selectors
 import socket
 import stat
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 from ..errors import DaemonError, PostureWatchError
+from . import strict_json
+from .control_conn import Connections, Limits
 from .paths import user_dirs
 
 try:
@@ -39,7 +43,6 @@ except ImportError:  # Windows: neither flock nor Unix sockets
 log = logging.getLogger(__name__)
 
 COMMANDS = frozenset({"status", "pause", "resume", "snooze", "break", "stop"})
-MAX_REQUEST_BYTES = 64 * 1024
 NOT_RUNNING = "posturewatch is not running (start it with `posturewatch start`)"
 
 Handler = Callable[[str, dict], dict]
@@ -49,12 +52,14 @@ Handler = Callable[[str, dict], dict]
 class RuntimePaths:
     lock: Path
     socket: Path
+    start_lock: Path  # held by `posturewatch start` while it starts the daemon
 
 
 def runtime_paths(env: Mapping[str, str] | None = None) -> RuntimePaths:
     """Where the daemon's lock and control socket live for this user."""
     runtime = user_dirs(env).runtime
-    return RuntimePaths(runtime / "posturewatch.lock", runtime / "control.sock")
+    return RuntimePaths(runtime / "posturewatch.lock", runtime / "control.sock",
+                        runtime / "start.lock")
 
 
 def private_dir(path: Path) -> Path:
@@ -130,6 +135,33 @@ class InstanceLock:
         self.close()
 
 
+@contextlib.contextmanager
+def held(path: Path, timeout_s: float) -> Iterator[None]:
+    """An exclusive flock on `path` for a short job; waits up to `timeout_s` for its holder.
+
+    Two `posturewatch start` at once: the second waits for the first to finish
+    starting, then finds the daemon running. The descriptor is close-on-exec,
+    so the daemon that `start` spawns does not keep holding it.
+    """
+    _require_unix()
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DaemonError(f"another `posturewatch start` is still busy "
+                                      f"(it holds {path})") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _read_pid(fd: int) -> int | None:
     try:
         return int(os.pread(fd, 32, 0).decode().strip())
@@ -137,20 +169,14 @@ def _read_pid(fd: int) -> int | None:
         return None
 
 
-@dataclass
-class _Client:
-    sock: socket.socket
-    buffer: bytearray = field(default_factory=bytearray)
-
-
 class ControlServer:
-    """Serves control requests whenever the daemon calls `poll`."""
+    """Serves control requests whenever the daemon calls `poll` (see control_conn.py)."""
 
-    def __init__(self, socket_path: Path, handler: Handler) -> None:
+    def __init__(self, socket_path: Path, handler: Handler, limits: Limits | None = None) -> None:
         self.path = Path(socket_path)
         self.handler = handler
-        self._selector = selectors.DefaultSelector()
-        self._listener: socket.socket | None = None
+        self.limits = limits or Limits()
+        self._conns: Connections | None = None
         self._inode: int | None = None
 
     def open(self) -> ControlServer:
@@ -163,14 +189,14 @@ class ControlServer:
             # chmod after bind (not umask, which is process-wide); the 0700
             # directory already keeps others out in between.
             os.chmod(self.path, 0o600)
-            listener.listen(8)
+            # The kernel caps the backlog (net.core.somaxconn); a burst of
+            # `status` calls waits there instead of being refused.
+            listener.listen(socket.SOMAXCONN)
         except OSError as exc:
             listener.close()
             raise DaemonError(f"cannot open the control socket {self.path}: {exc}") from exc
-        listener.setblocking(False)
         self._inode = self.path.stat().st_ino
-        self._listener = listener
-        self._selector.register(listener, selectors.EVENT_READ, None)
+        self._conns = Connections(listener, self._respond, self.limits)
         return self
 
     def poll(self, timeout: float = 0.0) -> int:
@@ -178,73 +204,30 @@ class ControlServer:
 
         Returns how many requests were answered. Never raises for a bad client.
         """
-        served, wait = 0, timeout
-        for _ in range(100):  # bounded, so a chatty client cannot starve the daemon
-            events = self._selector.select(wait)
-            if not events:
-                break
-            for key, _mask in events:
-                served += self._on_ready(key)
-            wait = 0.0
-        return served
+        return self._conns.poll(timeout)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._conns.clients) if self._conns is not None else 0
+
+    def wake(self) -> None:
+        """Makes a `poll` that is waiting return now (safe in a signal handler)."""
+        if self._conns is not None:
+            self._conns.wake()
 
     def close(self) -> None:
-        if self._listener is None:
+        if self._conns is None:
             return
-        for key in list(self._selector.get_map().values()):
-            self._selector.unregister(key.fileobj)
-            key.fileobj.close()
-        self._selector.close()
+        self._conns.close()
         if _inode(self.path) == self._inode:
             self.path.unlink()  # only our own socket, never a successor's
-        self._listener = None
+        self._conns = None
 
     def __enter__(self) -> ControlServer:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _on_ready(self, key: selectors.SelectorKey) -> int:
-        if key.data is None:
-            self._accept()
-            return 0
-        try:
-            return self._read(key.data)
-        except OSError as exc:
-            log.debug("control client dropped: %s", exc)
-            self._drop(key.data)
-            return 0
-
-    def _accept(self) -> None:
-        try:
-            sock, _ = self._listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        # Replies are tiny; a short blocking send is simpler than write buffering.
-        sock.settimeout(1.0)
-        self._selector.register(sock, selectors.EVENT_READ, _Client(sock))
-
-    def _read(self, client: _Client) -> int:
-        chunk = client.sock.recv(65536)
-        if not chunk:
-            self._drop(client)
-            return 0
-        client.buffer += chunk
-        served = 0
-        while b"\n" in client.buffer:
-            line, _, rest = bytes(client.buffer).partition(b"\n")
-            client.buffer = bytearray(rest)
-            client.sock.sendall(self._respond(line))
-            served += 1
-        if len(client.buffer) > MAX_REQUEST_BYTES:
-            client.sock.sendall(_encode({"ok": False, "error": "request too long"}))
-            self._drop(client)
-        return served
-
-    def _drop(self, client: _Client) -> None:
-        self._selector.unregister(client.sock)
-        client.sock.close()
 
     def _respond(self, line: bytes) -> bytes:
         try:
@@ -266,14 +249,15 @@ class BadRequest(PostureWatchError):
 
 def parse_request(line: bytes) -> tuple[str, dict]:
     try:
-        request = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        request = strict_json.loads(line)  # no NaN, no overflowing numbers, no RecursionError
+    except ValueError as exc:
         raise BadRequest(f"request is not JSON: {exc}") from None
     if not isinstance(request, dict):
         raise BadRequest("request must be a JSON object with \"cmd\" and \"args\"")
     cmd, args = request.get("cmd"), request.get("args", {})
-    if cmd not in COMMANDS:
-        raise BadRequest(f"unknown command {cmd!r}; expected one of {', '.join(sorted(COMMANDS))}")
+    if not isinstance(cmd, str) or cmd not in COMMANDS:  # a list is not even hashable
+        raise BadRequest(f"unknown command {strict_json.show(cmd)}; "
+                         f"expected one of {', '.join(sorted(COMMANDS))}")
     if not isinstance(args, dict):
         raise BadRequest(f"\"args\" must be a JSON object, got {type(args).__name__}")
     return cmd, args

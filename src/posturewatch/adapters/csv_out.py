@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 from ..core.features import FEATURE_NAMES
 from ..core.observation import Observation
-from ..errors import OutputError
+from .atomic import AtomicFile
 
 
 class ObservationCsv:
-    """Written to a temporary file and renamed into place when complete."""
+    """Written through an AtomicFile: complete and renamed into place, or not there at all."""
 
     def __init__(self, path: str | Path, extra_columns: tuple[str, ...] = ()) -> None:
         self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
         self.extra = extra_columns
-        if self.path.is_dir():  # found now, not by the rename after the whole analysis
-            raise OutputError(f"{self.path}: is a directory; give a file name for the CSV file")
+        self.out = AtomicFile(self.path, "the CSV file", newline="")
+        self.writer = csv.writer(self.out)  # csv calls self.out.write: OSError -> OutputError
         try:
-            self.file = open(self.tmp, "w", newline="", encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"{self.path}: cannot write the CSV file ({exc.strerror})") from exc
-        self.writer = csv.writer(self.file)
-        self.writer.writerow(["time_s", "present", *FEATURE_NAMES, *extra_columns])
+            self.writer.writerow(["time_s", "present", *FEATURE_NAMES, *extra_columns])
+        except BaseException:  # no `with` has started yet to clean up
+            self.out.abort()
+            raise
 
     def write(self, obs: Observation, extra: tuple = ()) -> None:
         values = obs.features.as_dict() if obs.features else {}
@@ -36,12 +33,4 @@ class ObservationCsv:
         return self
 
     def __exit__(self, exc_type, *rest) -> None:
-        self.file.close()
-        if exc_type is not None:
-            self.tmp.unlink(missing_ok=True)
-            return
-        try:
-            os.replace(self.tmp, self.path)
-        except OSError as exc:
-            self.tmp.unlink(missing_ok=True)
-            raise OutputError(f"{self.path}: cannot write the CSV file ({exc.strerror})") from exc
+        self.out.__exit__(exc_type, *rest)

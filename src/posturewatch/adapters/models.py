@@ -29,6 +29,7 @@ from typing import BinaryIO, Callable, Iterator, Mapping
 
 from .. import __version__
 from ..errors import ModelError, NetworkError, OutputError
+from .files import same_file
 from .paths import user_dirs
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ TFLITE_ID = b"TFL3"  # FlatBuffers file identifier, bytes 4..8 of a .tflite
 _CHUNK = 1 << 16
 
 Progress = Callable[[int, "int | None"], None]
+# Raises ModelError unless the bundle at the path loads and runs (app/model_probe.py);
+# models.py itself never imports MediaPipe.
+Check = Callable[[Path], None]
 
 
 @dataclass(frozen=True)
@@ -141,13 +145,15 @@ def resolve_model(
     spec: str | None,
     env: Mapping[str, str] | None = None,
     cache_dir: Path | None = None,
-    allow_download: bool = True,
+    allow_download: bool = False,
     progress: Progress | None = None,
 ) -> ResolvedModel:
     """The model file to use; `spec` is None, a variant name or a path to a .task file.
 
     A variant in `spec` picks which bundle to look for and skips
-    POSTUREWATCH_MODEL, which names one file of unknown variant.
+    POSTUREWATCH_MODEL, which names one file of unknown variant. Nothing is
+    downloaded unless `allow_download`: only `model download` uses the network
+    (docs/privacy.md), so the commands stop with how to get a model instead.
     """
     env = os.environ if env is None else env
     cache_dir = default_cache_dir(env) if cache_dir is None else Path(cache_dir)
@@ -241,26 +247,37 @@ def download(
     progress: Progress | None = None,
     base_url: str | None = None,
     timeout: float = 30.0,
+    check: Check | None = None,
 ) -> Path:
     """Fetch the bundle into `dest_dir` atomically; returns its path.
 
     `progress(done_bytes, total_bytes | None)` is called as bytes arrive; a
-    last call with done == total means the transfer is complete.
+    last call with done == total means the transfer is complete. With `check`,
+    the file replaces a cached one only once `check` accepted it.
     """
     url = model_url(variant, base_url)
     with _atomic_file(Path(dest_dir), bundle_name(variant)) as (out, tmp):
         _fetch(url, out, progress, timeout)
-        out.flush()
+        _flush(out)
         problem = bundle_problem(tmp)
         if problem:
             raise NetworkError(f"the file from {url} is not a pose model bundle: {problem}")
+        if check is not None:
+            try:
+                check(tmp)
+            except ModelError as exc:
+                raise NetworkError(f"the file from {url} does not work as a pose model: "
+                                   f"{exc}") from None
     return Path(dest_dir) / bundle_name(variant)
 
 
-def install(file: str | os.PathLike, dest_dir: Path, variant: str | None = None) -> Path:
+def install(file: str | os.PathLike, dest_dir: Path, variant: str | None = None,
+            check: Check | None = None) -> Path:
     """Check `file` and copy it into `dest_dir` as pose_landmarker_<variant>.task.
 
-    An explicit `variant` wins over the one the file name suggests.
+    An explicit `variant` wins over the one the file name suggests. With
+    `check`, the copy replaces a cached model only once `check` accepted it
+    (the copy is what is checked: it is what will be used).
     """
     file = Path(file).expanduser()
     validate_bundle(file)
@@ -269,10 +286,29 @@ def install(file: str | os.PathLike, dest_dir: Path, variant: str | None = None)
         raise ModelError(f"cannot tell the variant of {file.name} from its name: "
                          f"give --variant {'|'.join(VARIANTS)}")
     _check_variant(variant)
-    with _atomic_file(Path(dest_dir), bundle_name(variant)) as (out, _tmp):
+    final = Path(dest_dir) / bundle_name(variant)
+    if same_file(file, final):  # installing the cached file onto itself: nothing to copy
+        if check is not None:
+            check(final)
+        return final
+    with _atomic_file(Path(dest_dir), bundle_name(variant)) as (out, tmp):
         with file.open("rb") as src:
             shutil.copyfileobj(src, out, _CHUNK)
-    return Path(dest_dir) / bundle_name(variant)
+        _flush(out)
+        if check is not None:
+            try:
+                check(tmp)
+            except ModelError as exc:
+                raise ModelError(f"{file} is not a working pose model, so nothing was "
+                                 f"installed: {exc}") from None
+    return final
+
+
+def _flush(out: BinaryIO) -> None:
+    try:
+        out.flush()
+    except OSError as exc:  # a full disk shows here at the latest
+        raise OutputError(f"cannot write the model: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager

@@ -1,5 +1,9 @@
 """Desktop notifications: plyer first, then notify-send, then the console.
 
+The daemon wraps the chain in `BackgroundNotifier`, so a hung notification
+server costs its loop nothing; helper processes that do not finish in time
+are killed with their whole process group.
+
 Every notifier answers one question honestly: did the message reach a
 notification server? `FallbackNotifier` walks the chain until one says yes,
 remembers which one did (`active`, shown by `posturewatch status`) and never
@@ -18,10 +22,14 @@ import contextlib
 import io
 import logging
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
+import time
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..ports import Notifier
 
@@ -104,6 +112,8 @@ class NotifySendNotifier:
         self.timeout = timeout
         self.executable = executable
         self.last_error = ""
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
 
     def command(self, title: str, message: str) -> list[str]:
         # "--" so a title starting with "-" is not read as an option.
@@ -111,17 +121,53 @@ class NotifySendNotifier:
 
     def notify(self, title: str, message: str) -> bool:
         try:
-            done = subprocess.run(
-                self.command(title, message), env=self.env, timeout=self.timeout,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, text=True, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            # Its own process group, so a timeout kills whatever it started too.
+            proc = subprocess.Popen(
+                self.command(title, message), env=self.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                start_new_session=True)
+        except OSError as exc:
             self.last_error = str(exc)
             return False
-        if done.returncode != 0:
-            self.last_error = done.stderr.strip() or f"exit status {done.returncode}"
+        with self._lock:
+            self._proc = proc
+        try:
+            return self._finish(proc)
+        finally:
+            with self._lock:
+                self._proc = None
+
+    def _finish(self, proc: subprocess.Popen) -> bool:
+        try:
+            _, err = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            self.last_error = f"no answer within {self.timeout:g} s; stopped it"
+            return False
+        if proc.returncode != 0:
+            self.last_error = err.strip() or f"exit status {proc.returncode}"
             return False
         return True
+
+    def cancel(self) -> None:
+        """Kills a notify-send still running (from another thread); its call returns False."""
+        with self._lock:
+            proc = self._proc
+        if proc is not None:
+            kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kills a helper started with start_new_session and everything it started, then reaps it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.communicate(timeout=1.0)  # the pipes close once the whole group is gone
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        proc.kill()  # a grandchild left the group and keeps the pipe: only reap ours
+        proc.wait()
 
 
 class ConsoleNotifier:
@@ -153,10 +199,13 @@ class FallbackNotifier:
             raise ValueError("FallbackNotifier needs at least one notifier, got an empty chain")
         self.chain = list(chain)
         self.active = ""
+        self.cancelled = False
         self._failing: set[str] = set()
 
     def notify(self, title: str, message: str) -> bool:
         for notifier in self.chain:
+            if self.cancelled:
+                return False
             if self._try(notifier, title, message):
                 self._set_active(notifier.name)
                 return True
@@ -186,6 +235,81 @@ class FallbackNotifier:
         if name != self.active:
             log.info("notifications now go through %s", name)
             self.active = name
+
+    def cancel(self) -> None:
+        """Gives up the notification in flight (from another thread) and any after it."""
+        self.cancelled = True
+        for notifier in self.chain:
+            cancel = getattr(notifier, "cancel", None)
+            if cancel is not None:
+                cancel()
+
+
+class BackgroundNotifier:
+    """Sends through `inner` on a worker thread, so a hung notification server never
+    stalls the caller (the daemon's loop).
+
+    `notify` only queues and returns at once (False when `max_pending` already
+    wait: that message is dropped and logged). `close(wait_s)` lets the queue
+    drain for up to `wait_s`, then cancels what is still in flight, killing its
+    helper processes.
+    """
+
+    name = "background"
+
+    def __init__(self, inner: Notifier, max_pending: int = 8) -> None:
+        self.inner = inner
+        self._queue: queue.Queue = queue.Queue(max_pending)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def active(self) -> str:
+        return getattr(self.inner, "active", "")
+
+    def notify(self, title: str, message: str) -> bool:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="posturewatch-notify",
+                                            daemon=True)
+            self._thread.start()
+        try:
+            self._queue.put_nowait((title, message))
+        except queue.Full:
+            log.warning("notification %r dropped: %d earlier ones still wait for the "
+                        "notification server", title, self._queue.qsize())
+            return False
+        return True
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                self.inner.notify(*item)
+            except Exception:  # a notifier bug must not end the worker
+                log.exception("notification failed")
+
+    def close(self, wait_s: float = 0.25, give_up: Callable[[], bool] = lambda: False) -> None:
+        """Waits up to `wait_s` (or until `give_up()`) for queued messages, then cancels."""
+        if self._thread is None:
+            return
+        deadline, ending = time.monotonic() + wait_s, False
+        while self._thread.is_alive() and time.monotonic() < deadline and not give_up():
+            ending = ending or self._end_worker(block_s=0.0)
+            self._thread.join(0.05)
+        if self._thread.is_alive():
+            log.warning("a notification was still being sent at exit; cancelled it")
+            cancel = getattr(self.inner, "cancel", None)
+            if cancel is not None:
+                cancel()
+            if not ending:
+                self._end_worker(block_s=0.5)
+            self._thread.join(0.5)
+
+    def _end_worker(self, block_s: float) -> bool:
+        """Queues the end mark after the waiting messages; False when the queue is full."""
+        try:
+            self._queue.put(None, block=block_s > 0, timeout=block_s or None)
+        except queue.Full:
+            return False
+        return True
 
 
 def default_notifier(env: Mapping[str, str] | None = None) -> FallbackNotifier:

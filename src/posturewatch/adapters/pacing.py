@@ -25,10 +25,10 @@ from typing import Callable
 import cv2
 
 from ..core.pose import TimedPose
-from ..errors import CameraError
+from ..errors import BadVideo, CameraError
 from ..ports import Frame, PoseEstimator
 from . import pose_log
-from .video import DEFAULT_MAX_WIDTH, check_readable_file, downscale, is_live
+from .video import DEFAULT_MAX_WIDTH, check_readable_file, downscale, is_live, quiet_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ Capture = Callable[[str], "cv2.VideoCapture"]
 
 
 def open_capture(spec: str) -> cv2.VideoCapture:
+    quiet_ffmpeg()  # a missing camera is our one error line, not a dozen OpenCV warnings
     cap = cv2.VideoCapture(int(spec) if spec.isdigit() else spec)
     if cap.isOpened():
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # honoured by V4L2: no stale frames queue up
@@ -45,7 +46,7 @@ def open_capture(spec: str) -> cv2.VideoCapture:
 class VideoFeed:
     live = False
 
-    def __init__(self, path: str | Path, estimator: PoseEstimator,
+    def __init__(self, path: str | Path, estimator: PoseEstimator | None,
                  max_width: int = DEFAULT_MAX_WIDTH) -> None:
         self.path = Path(path)
         check_readable_file(self.path)
@@ -57,7 +58,7 @@ class VideoFeed:
         self.duration_s = self.frame_count / self.fps
 
     def _open(self, t: float) -> None:
-        from ..errors import BadVideo
+        quiet_ffmpeg()  # a damaged file is one clear error, not FFmpeg's messages
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             raise BadVideo(f"{self.path}: not a video OpenCV can read")
@@ -77,15 +78,25 @@ class VideoFeed:
         target = max(self.index, int(round(due * self.fps - 1e-6)))
         while self.index < target:  # skip: grab only, no image conversion
             if not self.cap.grab():
-                return None
+                return self._ended()
             self.index += 1
         ok, image = self.cap.read()
         if not ok:
-            return None
+            return self._ended()
         t = self.index / self.fps
         self.index += 1
         frame = Frame(downscale(image, self.max_width), t, self.index - 1)
         return TimedPose(t, self.estimator.estimate(frame))
+
+    def _ended(self) -> None:
+        """None at the end of the file; BadVideo when frames the header promised are missing."""
+        missing = self.frame_count - self.index
+        # Containers often over-count by a frame or two; more than that is damage.
+        if missing > max(2, 0.01 * self.frame_count):
+            raise BadVideo(f"{self.path}: the video stops at frame {self.index} of "
+                           f"{self.frame_count} (at {self.index / self.fps:.1f} s); the file is "
+                           "truncated or damaged")
+        return None
 
     def release(self) -> None:
         if self.cap is not None:
@@ -102,7 +113,7 @@ class VideoFeed:
 class CameraFeed:
     live = True
 
-    def __init__(self, spec: str, estimator: PoseEstimator, capture: Capture = open_capture,
+    def __init__(self, spec: str, estimator: PoseEstimator | None, capture: Capture = open_capture,
                  clock: Callable[[], float] = time.monotonic,
                  max_width: int = DEFAULT_MAX_WIDTH, flush: int = 1) -> None:
         self.spec, self.estimator, self.capture = spec, estimator, capture
@@ -167,10 +178,24 @@ class PoseLogFeed:
         self.reader.close()
 
 
-def open_feed(spec: str, make_estimator: Callable[[], PoseEstimator]):
-    """The feed for what the user typed as --source."""
+def open_feed(spec: str, make_estimator: Callable[[], PoseEstimator],
+              camera_now: bool = False):
+    """The feed for what the user typed as --source.
+
+    A file is opened before the model loads, so a damaged one fails at once;
+    with `camera_now` a camera too (else it is opened on the first sample).
+    """
     if is_live(spec):
-        return CameraFeed(spec, make_estimator())
-    if pose_log.is_pose_log(spec):
+        feed = CameraFeed(spec, None)
+        if camera_now:
+            feed.open()
+    elif pose_log.is_pose_log(spec):
         return PoseLogFeed(spec)
-    return VideoFeed(spec, make_estimator())
+    else:
+        feed = VideoFeed(spec, None)
+    try:
+        feed.estimator = make_estimator()
+    except BaseException:
+        feed.release()
+        raise
+    return feed

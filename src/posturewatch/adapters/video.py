@@ -18,6 +18,7 @@ import cv2
 
 from ..errors import BadVideo, CameraError, InputNotFound
 from ..ports import Frame, SourceInfo
+from .native_logs import native_logs_wanted
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,19 @@ def quiet_ffmpeg() -> None:
     variable when it first opens a video, so call this before any VideoCapture;
     a user's own setting, and --debug, keep FFmpeg's messages.
     """
-    if not log.isEnabledFor(logging.DEBUG):
+    if not native_logs_wanted():
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
         # ... and OpenCV's own "[WARN] can't open camera by index" lines.
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        silence_opencv()
+
+
+def silence_opencv() -> None:
+    """OpenCV's log level to silent, in whichever form this OpenCV build offers."""
+    api = getattr(getattr(cv2, "utils", None), "logging", None)
+    if api is not None:  # OpenCV 5; missing from many 4.x wheels
+        api.setLogLevel(api.LOG_LEVEL_SILENT)
+    elif hasattr(cv2, "setLogLevel"):  # OpenCV 4.x
+        cv2.setLogLevel(0)  # LOG_LEVEL_SILENT
 
 
 def downscale(image, max_width: int):

@@ -13,23 +13,22 @@ import argparse
 import contextlib
 import functools
 import logging
-import math
 import os
-import signal
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..adapters import pose_log, profiles
+from ..adapters import config, pose_log, profiles
+from ..adapters.files import local_path
 from ..adapters.batch_out import BatchOut
 from ..adapters.engine import Crashed, Finished, Progressed, Started
 from ..adapters.processes import ProcessPool, available_cores
 from ..core.posture_state import STATES
+from ..core.settings import DEFAULTS
 from ..errors import BatchIncomplete, UsageError
-from .analyze import non_negative, posture_config
+from . import flags
 from .batch_inputs import Input, expand
-from .batch_worker import BatchSettings, BatchWorker, Outcome, html_available
+from .batch_worker import BatchSettings, BatchWorker, Outcome
 from .inputs import DEFAULT_VIDEO_FPS
 from .progress import BatchProgress
 
@@ -47,9 +46,9 @@ def positive_int(text: str) -> int:
 
 
 def positive(text: str) -> float:
-    value = non_negative(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds more than 0, got {text}")
+    value = flags.seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
     return value
 
 
@@ -63,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="video files, pose logs, folders (searched recursively) or glob patterns")
     parser.add_argument("--out", required=True, metavar="DIR", type=Path, help="where the results go")
-    parser.add_argument("--fps", type=non_negative, default=None, metavar="N",
+    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
                         help=f"frames analysed per second of video (default {DEFAULT_VIDEO_FPS:g}; "
                         "0 = every frame; pose logs replay every pose unless given)")
     parser.add_argument("--model", metavar="SPEC", help="lite, full or heavy, or a path to a .task file")
@@ -97,9 +96,6 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def _check(args: argparse.Namespace, out: BatchOut) -> None:
-    if args.report and not html_available():
-        raise UsageError("--report is not available yet: HTML reports come with "
-                         "`posturewatch analyze --report`")
     previous, options = out.previous_options(), _options(args)
     if previous is not None and previous != options and not args.force:
         changed = sorted(k for k in set(previous) | set(options) if previous.get(k) != options.get(k))
@@ -149,8 +145,10 @@ def _plan(inputs: list[Input], out: BatchOut, args: argparse.Namespace) -> Plan:
 
 def _settings(args: argparse.Namespace, todo: list[tuple[int, Input]]) -> BatchSettings:
     baseline = None
-    if args.profile or args.calibration:
-        baseline = profiles.load_profile(args.calibration or args.profile).baseline
+    if args.calibration is not None:
+        baseline = profiles.read_profile(local_path(args.calibration, "--calibration")).baseline
+    elif args.profile is not None:
+        baseline = profiles.load_named(args.profile).baseline
     judged = baseline is not None or args.calibrate_first is not None
     model = args.model
     videos = any(not pose_log.is_pose_log(item.path) for _, item in todo)
@@ -158,7 +156,7 @@ def _settings(args: argparse.Namespace, todo: list[tuple[int, Input]]) -> BatchS
         from ..adapters.models import resolve_model
         from .model_cmd import DownloadProgress
         model = str(resolve_model(args.model, progress=DownloadProgress()).path)
-    return BatchSettings(fps=args.fps, model=model, posture=posture_config() if judged else None,
+    return BatchSettings(fps=args.fps, model=model, settings=config.load().settings if judged else DEFAULTS,
                          baseline=baseline, calibrate_first_s=args.calibrate_first, html=args.report)
 
 
@@ -167,26 +165,6 @@ def _engine(args: argparse.Namespace):
         from ..adapters.dask_engine import DaskEngine  # dask only when asked for
         return DaskEngine(args.dask)
     return ProcessPool(args.jobs or available_cores())
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM: stop like Ctrl-C (workers stopped, no partial file left)."""
-
-
-@contextlib.contextmanager
-def _sigterm_stops():
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _finish(item: Input, outcome: Outcome, out: BatchOut, bar: BatchProgress) -> dict:
@@ -215,7 +193,7 @@ def _analyse(plan: Plan, settings: BatchSettings, out: BatchOut, args: argparse.
     plan.todo.sort(key=lambda todo: -_size(todo[1].path))  # longest first: no lone straggler at the end
     engine = _engine(args)
     paths = [os.path.abspath(i.path) if args.dask else str(i.path) for _, i in plan.todo]
-    with _sigterm_stops(), BatchProgress(len(plan.todo)) as bar, \
+    with BatchProgress(len(plan.todo)) as bar, \
             contextlib.closing(engine.run(functools.partial(BatchWorker, settings), paths)) as events:
         for event in events:
             index, item = plan.todo[event.index]

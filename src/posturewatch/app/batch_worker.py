@@ -7,6 +7,10 @@ settings from their config - is resolved by the batch command beforehand and
 travels in `BatchSettings`, so a cluster worker judges posture exactly as a
 local run does.
 
+With --calibrate-first the recording's first seconds are read twice: once as
+`calibrate --from-video` reads them to fit the baseline, then in the analysis,
+whose observations (presence included) are judged against that baseline.
+
 One MediaPipe runtime and model file per worker, found once, before its first
 video. Each recording still gets a fresh landmarker: in VIDEO mode the
 landmarker tracks the person and smooths landmarks over time, and a landmarker
@@ -23,15 +27,17 @@ import logging
 import time
 from dataclasses import dataclass
 
+from pathlib import Path
+
 from ..adapters import pose_log
 from ..core.baseline import Baseline
-from ..core.observation import Observation
-from ..core.posture_state import PostureConfig
+from ..core.observation import observe
+from ..core.settings import DEFAULTS, Settings
 from ..errors import PostureWatchError, ProfileError
-from . import report
+from . import recording_report, report
 from .analyze import analyse_recording
 from .calibrate import build_profile
-from .session import Timeline, new_timeline
+from .inputs import open_poses
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +50,10 @@ class BatchSettings:
 
     fps: float | None = None
     model: str | None = None  # a model file path (local engine) or the user's --model (cluster)
-    posture: PostureConfig | None = None  # with baseline or calibrate_first_s
+    settings: Settings = DEFAULTS  # the user's, read by the batch command, with a profile
     baseline: Baseline | None = None  # from --profile / --calibration
     calibrate_first_s: float | None = None  # or fitted from each recording's first seconds
     html: bool = False  # also render the HTML report
-
-    def __post_init__(self) -> None:
-        if (self.baseline is not None or self.calibrate_first_s is not None) and self.posture is None:
-            raise ValueError("BatchSettings: a baseline or calibrate_first_s needs a PostureConfig")
 
     def __reduce__(self):
         # Sent to the workers; Baseline keeps its features in a mappingproxy, which pickle refuses.
@@ -81,53 +83,14 @@ class Outcome:
         return self.doc is not None
 
 
-class FirstSecondsTimeline:
-    """A posture timeline judged against the recording's own first `fit_s` seconds.
-
-    The same baseline `calibrate --from-video REC --end S` fits: the observations
-    before S are held, fitted once S is reached (or the recording ends), then
-    replayed into the timeline, so the whole recording is judged in one pass.
-    """
-
-    def __init__(self, fit_s: float, config: PostureConfig) -> None:
-        self.fit_s, self.config = fit_s, config
-        self.held: list[Observation] = []
-        self.inner: Timeline | None = None
-
-    def update(self, obs: Observation) -> None:
-        if self.inner is None:
-            if obs.t < self.fit_s - 1e-9:  # calibrate's window: start <= t < end
-                self.held.append(obs)
-                return
-            self._fit()
-        self.inner.update(obs)
-
-    def finish(self, end_s: float) -> None:
-        if self.inner is None:
-            self._fit()
-        self.inner.finish(end_s)
-
-    def _fit(self) -> None:
-        try:
-            profile = build_profile("batch", self.held, frame=(0, 0), model=None, source="")
-        except ProfileError as exc:
-            raise ProfileError(f"--calibrate-first {self.fit_s:g}: {exc}") from None
-        self.inner = new_timeline(profile.baseline, self.config)
-        for obs in self.held:
-            self.inner.update(obs)
-        self.held = []
-
-    @property
-    def tracker(self):
-        return self.inner.tracker
-
-    @property
-    def episodes(self):
-        return self.inner.episodes
-
-    @property
-    def alerts(self):
-        return self.inner.alerts
+def first_seconds_baseline(path: str, fps: float | None, model: str | None, seconds: float) -> Baseline:
+    """What `calibrate --from-video PATH --end SECONDS` fits: the recording's own upright start."""
+    with open_poses(Path(path), fps, 0.0, seconds, model) as poses:
+        upright = [observe(p) for p in poses]
+    try:
+        return build_profile("batch", upright, frame=(0, 0), model=None, source="").baseline
+    except ProfileError as exc:
+        raise ProfileError(f"--calibrate-first {seconds:g}: {exc}") from None
 
 
 class _Reporter:
@@ -147,11 +110,6 @@ class _Reporter:
 
     def __exit__(self, *exc) -> None:
         pass
-
-
-def html_available() -> bool:
-    """Whether app/report can render an HTML report (it comes with `analyze --report`)."""
-    return hasattr(report, "analysis_html")
 
 
 def peak_rss_mb() -> float:
@@ -174,13 +132,17 @@ class BatchWorker:
         self.model: str | None = None  # the model file, found before the first video
 
     def __call__(self, path: str, send=lambda done, total: None) -> Outcome:
+        s = self.settings
         try:
             setup_s = self._load(path)
             started = time.perf_counter()
-            analysis = analyse_recording(path, fps=self.settings.fps, model=self.model,
-                                         timeline=self._timeline(),
+            baseline = s.baseline
+            if s.calibrate_first_s is not None:
+                baseline = first_seconds_baseline(path, s.fps, self.model, s.calibrate_first_s)
+            analysis = analyse_recording(Path(path), fps=s.fps, model=self.model, baseline=baseline,
+                                         settings=s.settings, trace=s.html,
                                          progress=functools.partial(_Reporter, send))
-            html = report.analysis_html(analysis) if self.settings.html else None
+            html = recording_report.recording_page(analysis, analysis.trace) if s.html else None
             return Outcome(report.analysis_json(analysis), html, seconds=time.perf_counter() - started,
                            setup_s=setup_s, peak_rss_mb=peak_rss_mb())
         except PostureWatchError as exc:
@@ -199,11 +161,3 @@ class BatchWorker:
 
         self.model = str(resolve_model(self.settings.model).path)
         return time.perf_counter() - started
-
-    def _timeline(self):
-        s = self.settings
-        if s.baseline is not None:
-            return new_timeline(s.baseline, s.posture)
-        if s.calibrate_first_s is not None:
-            return FirstSecondsTimeline(s.calibrate_first_s, s.posture)
-        return None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..adapters import config as config_file
+from ..adapters import strict_json
 from ..core.settings import HELP, as_dict
 
 
@@ -27,7 +27,7 @@ def run_show(args: argparse.Namespace) -> int:
     effective = config_file.load()
     values = as_dict(effective.settings)
     if args.json:
-        print(json.dumps({"file": str(effective.path), "exists": effective.path.exists(),
+        print(strict_json.dumps({"file": str(effective.path), "exists": effective.path.exists(),
                           "settings": {k: {"value": v, "from": effective.origins[k]}
                                        for k, v in values.items()}}, indent=2))
         return 0

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from ..adapters.control import runtime_paths, send_command
+from ..adapters.control import held, runtime_paths, send_command
+from ..adapters.files import ensure_dir
 from ..adapters.paths import user_dirs
 from ..core.advice import format_duration
 from ..errors import DaemonError
@@ -23,15 +24,19 @@ from .daemon import add_run_options, option_argv, overrides
 START_TIMEOUT_S = 60.0  # loading the pose model on a slow machine takes a while
 STARTUP_LOG = "daemon.out"
 UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+MAX_DURATION_S = 7 * 86400.0  # a week; `pause` without a duration lasts until `resume`
 
 
 def duration(text: str) -> float:
-    """"90", "90s", "15m", "1.5h" -> seconds (a bare number is minutes)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", text)
+    """"90", "90s", "15m", "1.5h" -> seconds (a bare number is minutes), up to a week."""
+    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*(s|m|min|h)?\s*", text)
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(
-            f"expected a duration such as 15 (minutes), 90s, 15m or 1.5h, got {text!r}")
-    return float(match.group(1)) * UNITS[match.group(2) or "m"]
+            f"expected a duration such as 15 (minutes), 90s, 15m or 1.5h, got {text[:40]!r}")
+    seconds = float(match.group(1)) * UNITS[match.group(2) or "m"]
+    if seconds > MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(f"a duration of at most a week (168h), got {text!r}")
+    return seconds
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -106,33 +111,54 @@ def status_text(s: dict) -> str:
         + (f" - {s['camera_error']}" if s.get("camera_error") else ""),
         f"notifications:  {s['notifier']}",
         f"profile:        {s['profile'] or 'none'}",
+        f"today:          {today_text(s.get('today') or {})}",
+        f"history:        {s.get('history', 'n/a')}",
     ]
     if s.get("profile_note"):
         lines.append(f"note:           {s['profile_note']}")
     return "\n".join(lines)
 
 
+def today_text(today: dict) -> str:
+    if "seated_min" not in today:
+        return "n/a"
+    share = today.get("good_share")
+    parts = [f"seated {format_duration(today['seated_min'] * 60)}",
+             "good posture " + ("n/a" if share is None else f"{share:.0%}")]
+    due = today.get("breaks_due")
+    parts.append(f"breaks {today['breaks']}" + (f" of {due} due" if due else ""))
+    if "alerts" in today:
+        parts.append(f"posture alerts {today['alerts']}")
+    return ", ".join(parts) + ("" if today.get("from") == "history" else " (this run)")
+
+
 def run_start(args: argparse.Namespace) -> int:
-    socket = _socket()
-    try:
-        send_command(socket, "status", timeout=2.0)
-    except DaemonError:
-        pass
-    else:
-        raise DaemonError("posturewatch is already running (see `posturewatch status`)")
-    state = user_dirs().state
-    state.mkdir(parents=True, exist_ok=True)
+    paths = runtime_paths()
+    # Two `start`s at once: the second waits here, then finds the first one running.
+    with held(paths.start_lock, START_TIMEOUT_S + 5):
+        try:
+            send_command(paths.socket, "status", timeout=2.0)
+        except DaemonError:
+            pass
+        else:
+            raise DaemonError("posturewatch is already running (see `posturewatch status`)")
+        proc, out_path = _spawn_run(args)
+        status = _wait_started(proc, paths.socket, out_path)
+    print(f"posturewatch started in the background (pid {proc.pid}); camera: {status['camera']}")
+    if status.get("profile_note"):
+        print(f"note: {status['profile_note']}")
+    return 0
+
+
+def _spawn_run(args: argparse.Namespace):
+    state = ensure_dir(user_dirs().state, "state folder (for the log)")
     out_path = state / STARTUP_LOG
     verbosity = ["-v"] * args.verbose + (["--debug"] if args.debug else [])
     argv = [sys.executable, "-m", "posturewatch", *verbosity, "run", *option_argv(overrides(args))]
     with open(out_path, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 start_new_session=True, close_fds=True)
-    status = _wait_started(proc, socket, out_path)
-    print(f"posturewatch started in the background (pid {proc.pid}); camera: {status['camera']}")
-    if status.get("profile_note"):
-        print(f"note: {status['profile_note']}")
-    return 0
+    return proc, out_path
 
 
 def _wait_started(proc: subprocess.Popen, socket, out_path) -> dict:
@@ -146,7 +172,9 @@ def _wait_started(proc: subprocess.Popen, socket, out_path) -> dict:
             status = send_command(socket, "status", timeout=2.0)
         except DaemonError:
             status = None
-        if status and status["camera"] != "starting":
+        # Only our own daemon counts: another one that answers (a `run` started
+        # meanwhile) makes ours exit with "already running", reported above.
+        if status and status.get("pid") == proc.pid and status["camera"] != "starting":
             return status
         time.sleep(0.2)
     raise DaemonError(f"the monitor did not report back within {START_TIMEOUT_S:g} s; "

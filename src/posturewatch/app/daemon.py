@@ -1,6 +1,9 @@
 """`posturewatch run`: the monitor in the foreground (what a service starts).
 
-    source --next(due)--> pose --observe--> Monitor.update --> events --> notifier / log
+    source --next(due)--> pose --Session.update--> events --> notifier / log
+
+The session (presence rule against the profile, posture tracker, monitor) comes
+from the one builder, core.session.build_session, as analyze and evaluate build it.
 
 The loop decides when the next sample is due: every 1/fps seconds while
 someone is in view, every 1/away_fps while nobody is. Between samples it
@@ -15,7 +18,7 @@ import argparse
 import datetime as _dt
 import logging
 import math
-import signal
+import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -24,19 +27,18 @@ from typing import Callable
 from ..adapters import config as config_file
 from ..adapters.control import ControlServer, InstanceLock, runtime_paths
 from ..core import advice
-from ..core.breaks import BreakConfig, BreakTimer
 from ..core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
                            PostureRecovered, UserAway, UserReturned)
-from ..core.monitor import Monitor
-from ..core.observation import observe
+from ..core.session import Session
 from ..core.settings import Settings
 from ..errors import CameraError, ProfileError, UsageError
-from . import daemon_setup
+from . import daemon_setup, history_sink
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 POLL_SLICE_S = 0.5  # longest sleep between two looks at the stop flag
+NOTIFY_DRAIN_S = 6.0  # a file ended: time left for queued notifications (notify-send's 5 s + 1)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,14 +53,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def positive(text: str) -> float:
     value = float(text)
-    if not value > 0 or math.isinf(value):
+    if not value > 0 or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 
 def non_negative(text: str) -> float:
     value = float(text)
-    if value < 0 or math.isinf(value):
+    if not value >= 0 or not math.isfinite(value):  # NaN fails `>=`
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
@@ -67,8 +69,9 @@ def non_negative(text: str) -> float:
 RUN_OPTIONS = (
     ("--source", "source", str, "SPEC", "camera index or /dev/videoN, stream URL, video file, "
      "or pose log (.jsonl) (default: 0, the first camera)"),
-    ("--profile", "profile", str, "NAME|PATH", "calibration profile (default: the one "
-     "`posturewatch calibrate` saved)"),
+    ("--profile", "profile", str, "NAME|PATH", "calibration profile: a NAME from the profiles "
+     "folder, or a profile file (a value with a '/' or ending in .json is a file) (default: the "
+     "one `posturewatch calibrate` saved)"),
     ("--model", "model", str, "SPEC", "pose model: lite (default), full, heavy or a .task file"),
     ("--alert-after", "alert_after", non_negative, "SECONDS",
      "how long poor posture must last before a notification (default: 30)"),
@@ -120,12 +123,13 @@ class Health:
 class Daemon:
     """The run loop. Everything outside it (feed, notifier, clock) is passed in."""
 
-    def __init__(self, settings: Settings, feed, monitor: Monitor, notifier,
+    def __init__(self, settings: Settings, feed, session: Session, notifier,
                  profile_note: str, profile_name: str = "",
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.settings, self.feed, self.monitor, self.notifier = settings, feed, monitor, notifier
+                 sleep: Callable[[float], None] = time.sleep, history=None) -> None:
+        self.settings, self.feed, self.notifier = settings, feed, notifier
+        self.session, self.monitor = session, session.monitor
         self.profile_note, self.profile_name = profile_note, profile_name
         self.clock, self.wall, self.sleep = clock, wall, sleep
         self.paced = feed.live or settings.realtime
@@ -137,6 +141,8 @@ class Daemon:
         self.stretch_index = 0
         self.backoff_s = 1.0
         self.day = _dt.date.fromtimestamp(wall())
+        self.wall_start = wall()
+        self.history = history if history is not None else history_sink.HistorySink()
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -145,6 +151,10 @@ class Daemon:
         if self.settings.realtime and self.wall0 is not None:
             return self.clock() - self.wall0
         return self.stream_t
+
+    def wall_at(self, t: float) -> float:
+        """The wall-clock time of loop time `t`; a file read as fast as possible keeps its own time."""
+        return self.wall() if self.paced else self.wall_start + t
 
     def wait_until(self, due: float) -> None:
         """Serves control requests until `due` (paced) or once (as fast as possible)."""
@@ -165,6 +175,7 @@ class Daemon:
         if self.settings.realtime and not self.feed.live:
             self.wall0 = self.clock()
         due = self.now()
+        self._new_day()
         while not self.stopping:
             self.wait_until(due)
             if self.stopping:
@@ -188,15 +199,17 @@ class Daemon:
         return 0
 
     def _rate(self) -> float:
-        return self.settings.fps if self.monitor.breaks.present else self.settings.away_fps
+        """The presence rule's answer sets the pace: standing users are watched as closely."""
+        return self.settings.fps if self.monitor.in_view else self.settings.away_fps
 
     def _sampled(self, timed) -> None:
         if self.health.camera != "ok":
             log.info("camera %s delivers frames", self.settings.source)
         self.health.camera, self.health.camera_error, self.backoff_s = "ok", "", 1.0
         self.stream_t = timed.t
-        for event in self.monitor.update(observe(timed), timed.t):
+        for event in self.session.update(timed)[1]:
             self.on_event(event)
+        self.history.sample(self.wall_at(timed.t), timed.t, self.monitor.status(timed.t))
         self._roll_day()
 
     def _paused(self, now: float) -> float:
@@ -227,6 +240,7 @@ class Daemon:
 
     # --- events -----------------------------------------------------------------
     def on_event(self, event) -> None:
+        self.history.event(event, self.wall_at(event.t))
         if isinstance(event, PostureAlert):
             self.notify(advice.posture_message(event))
         elif isinstance(event, PostureRecovered):
@@ -239,7 +253,7 @@ class Daemon:
         elif isinstance(event, BreakTaken):
             log.info(advice.break_taken_line(event))
         elif isinstance(event, UserAway):
-            log.info("nobody in view since %.1f s", event.t)
+            log.info("away from the desk (or standing) since %.1f s", event.t)
         elif isinstance(event, UserReturned):
             log.info("back after %.0f s away", event.away_s)
         elif isinstance(event, CalibrationStale):
@@ -256,13 +270,24 @@ class Daemon:
         self.health.last_notification = f"{message.title}: {message.body}"
 
     def _roll_day(self) -> None:
-        today = _dt.date.fromtimestamp(self.wall())
+        today = _dt.date.fromtimestamp(self.wall_at(self.stream_t))
         if today != self.day:
             log.info("%s: %s", self.day.isoformat(), self.monitor.take_totals().line())
             self.day = today
+            self._new_day()
+
+    def _new_day(self) -> None:
+        for message in self.history.new_day(self.day, self.stretch_index):
+            self.notify(message)
 
     def log_summary(self) -> None:
         log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())
+
+    def stop_soon(self) -> None:
+        """Asks the loop to stop; safe in a signal handler (wakes a waiting poll)."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.wake()
 
     # --- control ----------------------------------------------------------------
     def handle(self, cmd: str, args: dict) -> dict:
@@ -281,12 +306,14 @@ class Daemon:
         elif cmd == "stop":
             self.stopping = True
             log.info("stop requested")
+        self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
+                             str(args.get("reason") or ""))
         return self.status(now)
 
     def status(self, now: float) -> dict:
         s = self.monitor.status(now)
         return {
-            "state": s.state, "present": s.present,
+            "state": s.state, "present": s.present, "presence": self.monitor.presence,
             "score": None if s.score is None else round(s.score, 1), "reasons": list(s.reasons),
             "seated_min": round(s.seated_s / 60, 2),
             "next_break_min": round(s.next_break_s / 60, 2),
@@ -297,9 +324,8 @@ class Daemon:
             "camera": self.health.camera, "camera_error": self.health.camera_error,
             "notifier": getattr(self.notifier, "active", "") or "not used yet",
             "last_notification": self.health.last_notification,
-            "source": self.settings.source, "stopping": self.stopping,
-            "today": {"seated_min": round(s.totals.seated_s / 60, 1), "breaks": s.totals.breaks,
-                      "good_share": s.totals.good_share},
+            "source": self.settings.source, "stopping": self.stopping, "pid": os.getpid(),
+            "today": self.history.today(self.wall_at(now), s.totals), **self.history.status(),
         }
 
     def _wall_time(self, now: float, until: float | None) -> str | None:
@@ -320,33 +346,46 @@ def _seconds(args: dict, default: float | None) -> float | None:
     return float(value)
 
 
-def build_monitor(settings: Settings, tracker) -> Monitor:
-    breaks = BreakTimer(BreakConfig(
-        break_after_s=settings.break_after_s, break_away_s=settings.break_away,
-        brief_absence_s=settings.brief_absence, remind_every_s=settings.remind_every_s,
-        max_step_s=max(60.0, 3.0 / settings.away_fps)))
-    return Monitor(breaks, tracker)
-
-
 def run(args: argparse.Namespace) -> int:
     effective = config_file.load(overrides(args), path=getattr(args, "config", None))
-    settings = effective.settings
+    stopper = daemon_setup.Stopper()
+    try:
+        code = _run(effective.settings, effective.origins.get("model", "default"),
+                    args.verbose or args.debug, stopper)
+    except daemon_setup.StoppedEarly:
+        log.info("stopped before monitoring began")
+        code = 0
+    if stopper.signalled:  # the process is going away: no need to tidy the heap
+        daemon_setup.exit_now(code)
+    return code
+
+
+def _run(settings: Settings, model_origin: str, verbose: int,
+         stopper: daemon_setup.Stopper) -> int:
     with ExitStack() as stack:
-        stack.enter_context(daemon_setup.log_to_file(args.verbose or args.debug))
+        stack.enter_context(daemon_setup.stop_on_signals(stopper))
+        stack.enter_context(daemon_setup.log_to_file(verbose))
         paths = runtime_paths()
         stack.enter_context(InstanceLock(paths.lock))
-        tracker, profile_name, note = daemon_setup.posture_tracker(settings)
+        setup = daemon_setup.daemon_session(settings, model_origin)
+        settings, note = setup.settings, setup.note
+        feed = daemon_setup.open_feed(settings)  # a missing camera fails here, before the note
+        stack.callback(feed.close)
         if note:
             log.info(note)
             daemon_setup.say(note)
-        feed = daemon_setup.open_feed(settings)
-        stack.callback(feed.close)
-        daemon = Daemon(settings, feed, build_monitor(settings, tracker),
-                        daemon_setup.notifier(), note, profile_name)
+        history = stack.enter_context(history_sink.open_sink(
+            settings, setup.profile_name, setup.session.monitor.breaks.config.max_step_s))
+        notifier = daemon_setup.notifier()
+        daemon = Daemon(settings, feed, setup.session, notifier, note, setup.profile_name,
+                        history=history)
+        # Queued notifications go out when a file ends; on a stop only briefly.
+        stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
+                                              give_up=lambda: daemon.stopping))
         daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
-        stack.enter_context(daemon_setup.stop_on_signals(daemon))
+        stopper.daemon = daemon
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
         return daemon.run()
 
 
-__all__ = ["Daemon", "ProfileError", "add_run_options", "build_monitor", "run"]
+__all__ = ["Daemon", "ProfileError", "add_run_options", "run"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..adapters import pose_log
+from ..adapters.files import local_path
 from ..adapters.video import FrameSampler, VideoFileSource
 from ..core.pose import TimedPose
 from ..pipeline import estimate_poses
@@ -25,6 +26,7 @@ class PoseStream:
     poses: Iterable[TimedPose]
     expected_s: float  # how many seconds of recording lie ahead (for progress)
     frame_step: float  # seconds one sample stands for
+    model_file: Path | None = None  # the pose model read to make the poses (None: a replay)
 
     def __iter__(self) -> Iterator[TimedPose]:
         return iter(self.poses)
@@ -64,18 +66,17 @@ def _video(path: Path, fps: float | None, start: float, end: float | None, model
     # Imported here so that replaying a pose log never loads MediaPipe.
     from ..adapters.mediapipe_pose import MediaPipePoseEstimator
     from ..adapters.models import resolve_model
-    from .model_cmd import DownloadProgress
 
     fps = DEFAULT_VIDEO_FPS if fps is None else fps
     source = VideoFileSource(path, fps=fps, start=start, end=end)
     try:
-        model = resolve_model(model_spec, progress=DownloadProgress())
+        model = resolve_model(model_spec)  # never downloads (docs/privacy.md)
         with MediaPipePoseEstimator(model.path) as estimator:
             header = pose_log.PoseLogHeader(
                 source.info, {"variant": model.variant, "path": str(model.path)}, fps)
             stop = end if end is not None else source.info.duration_s
             yield PoseStream(header, estimate_poses(source, estimator),
-                             max(0.0, stop - start), _step(fps, source.info.fps))
+                             max(0.0, stop - start), _step(fps, source.info.fps), model.path)
     finally:
         source.close()
 
@@ -83,7 +84,7 @@ def _video(path: Path, fps: float | None, start: float, end: float | None, model
 def open_poses(path, fps: float | None, start: float = 0.0, end: float | None = None,
                model_spec: str | None = None):
     """A context manager yielding a PoseStream; `fps=None` means the input's own default."""
-    path = Path(path)
+    path = local_path(path, "the recording")
     if pose_log.is_pose_log(path):
         return _replay(path, fps, start, end)
     return _video(path, fps, start, end, model_spec)

@@ -1,7 +1,7 @@
 """`posturewatch model ...`: which pose model is used, and how to get one.
 
-`DownloadProgress` is also for other commands that call `resolve_model`,
-which downloads the model on first use.
+`model download` is the only command that uses the network (docs/privacy.md);
+the others only look for a model on disk.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import sys
 from typing import TextIO
 
 from ..adapters import models
+from ..adapters.files import local_path
 from ..errors import NetworkError
+from .model_probe import check_in_child
 
 _SPEC_HELP = ("lite, full or heavy, or a path to a .task file "
               f"(default: {models.MODEL_ENV}, else {models.DEFAULT_VARIANT})")
@@ -41,7 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       help=f"lite is fastest, heavy most precise (default: {models.DEFAULT_VARIANT})")
     inst = sub.add_parser("install", help="check a .task file and copy it into the cache folder",
                           description="For machines without internet: check that FILE is a pose "
-                          "model bundle and copy it into the user cache folder; print its path.")
+                          "model bundle that MediaPipe loads and runs, then copy it into the user "
+                          "cache folder; print its path. A file that fails the check leaves the "
+                          "cached model as it was.")
     inst.add_argument("file", metavar="FILE", help="a pose_landmarker_<variant>.task file")
     inst.add_argument("--variant", choices=models.VARIANTS,
                       help="which variant FILE is (default: guessed from its name)")
@@ -73,7 +77,8 @@ def _run_download(args: argparse.Namespace) -> int:
     base_url = os.environ.get(models.MODEL_URL_ENV) or None
     progress = DownloadProgress(label=models.bundle_name(args.variant))
     try:
-        path = models.download(args.variant, models.default_cache_dir(), progress, base_url)
+        path = models.download(args.variant, models.default_cache_dir(), progress, base_url,
+                               check=check_in_child)
     except NetworkError as exc:
         raise NetworkError(f"{exc} (without internet: fetch the file elsewhere and run "
                            "`posturewatch model install FILE`)") from None
@@ -83,7 +88,8 @@ def _run_download(args: argparse.Namespace) -> int:
 
 
 def _run_install(args: argparse.Namespace) -> int:
-    path = models.install(args.file, models.default_cache_dir(), args.variant)
+    file = local_path(args.file, "FILE")
+    path = models.install(file, models.default_cache_dir(), args.variant, check=check_in_child)
     _note_if_shadowed(models.guess_variant(path.name), path)
     print(path)
     return 0

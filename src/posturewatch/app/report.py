@@ -6,6 +6,7 @@ never renamed or removed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 
 from ..core.advice import posture_message
@@ -13,7 +14,8 @@ from ..core.features import FEATURE_NAMES
 
 
 def _r(value, digits=4):
-    return None if value is None else round(value, digits)
+    """Rounded; None (JSON null) for a missing or non-finite number, which JSON cannot hold."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
 
 
 def source_json(source) -> dict:

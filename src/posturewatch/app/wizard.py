@@ -15,7 +15,6 @@ logic runs with scripted answers. Frames are only shown, never written anywhere.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
@@ -26,14 +25,14 @@ from typing import Callable, Iterator, Protocol, Sequence, TextIO
 
 import numpy as np
 
-from ..adapters import profiles
+from ..adapters import profiles, strict_json
 from ..core.framing import FramingGate, FramingReport, check_framing
 from ..core.observation import Observation, observe
 from ..core.pose import Pose, TimedPose
 from ..core.scoring import RULES, rule_deviation
 from ..errors import CameraError, ProfileError, UsageError
 from ..ports import Frame, FrameSource, PoseEstimator
-from .calibrate import build_profile, describe, feature_medians, save
+from .calibrate import build_profile, check_target, describe, feature_medians, save, target
 
 log = logging.getLogger(__name__)
 
@@ -217,12 +216,12 @@ class Wizard:
                        (step.instruction,), f"{max(1, math.ceil(left - 1e-9))}")
 
     def _maybe_save(self, profile: profiles.Profile) -> profiles.Profile | None:
-        path = profiles.profile_path(self.output) if self.output else profiles.profile_path(self.name)
+        path = target(self.name, self.output)
         if not self.assume_yes and not self._yes(f"Save profile '{self.name}' to {path}? [Y/n] ",
                                                  default=True):
             self._say("Not saved.")
             return None
-        saved = save(profile, self.output)
+        saved = save(profile, path)
         self._say(f"Saved to {saved.path}")
         return saved
 
@@ -362,6 +361,8 @@ def run_wizard(args: argparse.Namespace) -> int:
                          "run it in a terminal, pass --yes to save without asking, or use "
                          "--from-video FILE")
     name = profiles.check_name(args.profile or profiles.active_name())
+    camera_file = args.camera if Path(args.camera).is_file() else None
+    check_target(args, name, camera_file)  # before the camera and model start
     out = sys.stderr if args.json else sys.stdout  # --json: stdout is the profile only
     fps = DEFAULT_FPS if args.fps is None else args.fps
     source = open_camera(args.camera, fps)
@@ -370,16 +371,15 @@ def run_wizard(args: argparse.Namespace) -> int:
     finally:
         source.close()
     if saved is not None and args.json:
-        print(json.dumps(profiles.to_json(saved), indent=2))
+        print(strict_json.dumps(profiles.to_json(saved), indent=2))
     return 0
 
 
 def _run(args, source, name: str, out: TextIO, ask) -> profiles.Profile | None:
     from ..adapters.mediapipe_pose import MediaPipePoseEstimator
     from ..adapters.models import resolve_model
-    from .model_cmd import DownloadProgress
 
-    model = resolve_model(args.model, progress=DownloadProgress())
+    model = resolve_model(args.model)  # never downloads (docs/privacy.md)
     preview = make_preview(args.no_preview, out)
     try:
         with MediaPipePoseEstimator(model.path) as estimator:

@@ -1,9 +1,10 @@
 """The sitting timer: time seated, absences that count as breaks, reminders.
 
-Pure: the caller says whether somebody is in view and when (`now`, seconds on
+Pure: the caller says whether the user is seated in view (the presence rule,
+core.presence: standing up counts as not seated) and when (`now`, seconds on
 any monotonic scale). The rules:
 
-- Time seated grows while the user is in view.
+- Time seated grows while the user is seated in view.
 - An absence shorter than `brief_absence_s` (looking away, leaning out of the
   frame for a moment) counts as seated time.
 - An absence of `break_away_s` or more is a break: the timer resets, and

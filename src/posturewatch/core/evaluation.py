@@ -9,13 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .events import PostureAlert
 from .posture_state import Episode
 
 POOR = ("slouch", "lean_in", "lateral_lean")
 RIGHT_REASON = {"slouch": "head_drop", "lean_in": "lean_in", "lateral_lean": "lateral_lean"}
-PRESENT_LABELS = ("upright", "slouch", "lean_in", "lateral_lean", "head_down")
-AWAY_MARGIN_S = 3.0  # leaving and returning take a few seconds: not scored
+AWAY_MARGIN_S = 3.0  # leaving and returning take a few seconds (and away needs 2 s): not scored
+STAND_MARGIN_S = 1.0  # standing up or sitting down takes about a second: not scored
+ONSET_EARLY_S = 3.0  # a detection this much before the labelled onset still counts (ramps)
+
+
+def presence_of(label: str) -> str:
+    """What the presence rule should say for a label: seated ("present"), standing or away."""
+    return label if label in ("away", "standing") else "present"
 
 
 @dataclass
@@ -61,12 +66,19 @@ class ClipScore:
     has_poor: bool = False
     latencies: list[float] = field(default_factory=list)
     missed_onsets: int = 0
-    away_correct: int = 0
+    away_correct: int = 0  # frames where "away or not" agrees with the label
     away_total: int = 0
+    standing_correct: int = 0  # frames with the user in view where "standing or not" agrees
+    standing_total: int = 0
 
     @property
     def away_accuracy(self) -> float | None:
+        """Presence agreement: away when labelled away, in view (seated or standing) otherwise."""
         return self.away_correct / self.away_total if self.away_total else None
+
+    @property
+    def standing_accuracy(self) -> float | None:
+        return self.standing_correct / self.standing_total if self.standing_total else None
 
 
 def _episode_at(t: float, episodes: Sequence[Episode]) -> Episode | None:
@@ -84,20 +96,39 @@ def _score_frame(score: ClipScore, t: float, state: str, labels, episodes) -> No
         tally = score.kind_hits.setdefault(label, [0, 0])
         tally[0] += hit
         tally[1] += 1
-    near_away = any(abs(c.t - t) <= AWAY_MARGIN_S for c in labels.changes()
-                    if "away" in (c.before, c.after))
-    if not near_away and (label == "away" or label in PRESENT_LABELS):
-        score.away_total += 1
-        score.away_correct += (state == "away") == (label == "away")
+    _score_presence(score, t, state, labels, label)
 
 
-def _latencies(score: ClipScore, labels, alerts: Sequence[PostureAlert]) -> None:
+def _near_presence_change(t: float, labels) -> bool:
+    for c in labels.changes():
+        before, after = presence_of(c.before), presence_of(c.after)
+        if before != after:
+            margin = AWAY_MARGIN_S if "away" in (before, after) else STAND_MARGIN_S
+            if abs(c.t - t) <= margin:
+                return True
+    return False
+
+
+def _score_presence(score: ClipScore, t: float, state: str, labels, label: str) -> None:
+    if _near_presence_change(t, labels):
+        return
+    truth = presence_of(label)
+    score.away_total += 1
+    score.away_correct += (state == "away") == (truth == "away")
+    if truth != "away":
+        score.standing_total += 1
+        score.standing_correct += (state == "standing") == (truth == "standing")
+
+
+def _latencies(score: ClipScore, labels, times: Sequence[float], states: Sequence[str]) -> None:
+    """From each labelled onset of poor posture to the tracker confirming it (state "poor")."""
     changes = labels.changes()
     for i, change in enumerate(changes):
         if change.after not in POOR or change.before in POOR:
             continue
         end = next((c.t for c in changes[i + 1:] if c.after not in POOR), float("inf"))
-        first = next((a.t for a in alerts if change.t - 3.0 <= a.t < end), None)
+        first = next((t for t, s in zip(times, states)
+                      if s == "poor" and change.t - ONSET_EARLY_S <= t < end), None)
         if first is None:
             score.missed_onsets += 1
         else:
@@ -105,10 +136,11 @@ def _latencies(score: ClipScore, labels, alerts: Sequence[PostureAlert]) -> None
 
 
 def score_clip(name: str, times: Sequence[float], states: Sequence[str], labels,
-               episodes: Sequence[Episode], alerts: Sequence[PostureAlert]) -> ClipScore:
+               episodes: Sequence[Episode]) -> ClipScore:
+    """`states` are the tracker's per frame (what `status` shows)."""
     score = ClipScore(name, has_poor=any(c in POOR for c in set(labels.labels)),
                       episodes=len(episodes))
     for t, state in zip(times, states):
         _score_frame(score, t, state, labels, episodes)
-    _latencies(score, labels, alerts)
+    _latencies(score, labels, times, states)
     return score

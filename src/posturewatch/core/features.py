@@ -14,10 +14,15 @@ from dataclasses import asdict, dataclass, fields
 from .pose import Part, Pose
 
 VISIBLE = 0.5  # MediaPipe visibility above which a landmark counts as seen
+FRAME_MARGIN = 0.02  # landmarks this far outside the frame are guesses, not sightings
 # In a side view the shoulders overlap: shoulder width shrinks below the
 # ear-to-shoulder height, while seen from the front it is about three times it.
 SIDE_VIEW_RATIO = 0.8
 MIN_SPAN_PX = 4.0  # shorter base lengths make ratios meaningless
+# Turning the head by an angle a narrows the ear distance E to E cos a and moves the
+# nose sideways from the ears' midpoint by about D sin a, D the nose's depth in front
+# of the ears (~2/3 E): so sqrt(ears^2 + (1.5 offset)^2) stays near E.
+YAW_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,14 @@ class PostureFeatures:
     neck_inclination_deg: float | None = None  # side view: ear->shoulder vs vertical
     torso_inclination_deg: float | None = None  # side view: shoulder->hip vs vertical
     forward_head_m: float | None = None  # nose ahead of the shoulders, metres (world)
+    # Where the head and shoulders are in the frame, and how big the head looks: the
+    # presence rule compares them with the calibrated user, and head-only scoring uses
+    # them when the shoulders are out of view.
+    nose_x: float | None = None  # nose from the frame's left edge, / frame width
+    nose_y: float | None = None  # nose below the frame's top edge, / frame width
+    shoulder_x: float | None = None  # shoulder midpoint from the left edge, / frame width
+    shoulder_y: float | None = None  # shoulder midpoint below the top edge, / frame width
+    head_size: float | None = None  # ear distance corrected for head turns, / frame width
 
     def as_dict(self) -> dict[str, float | None]:
         return asdict(self)
@@ -40,8 +53,15 @@ class PostureFeatures:
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PostureFeatures))
 
 
+def in_frame(pose: Pose, part: Part) -> bool:
+    lm = pose.landmarks.get(part)
+    return lm is not None and (-FRAME_MARGIN <= lm.x <= 1 + FRAME_MARGIN
+                               and -FRAME_MARGIN <= lm.y <= 1 + FRAME_MARGIN)
+
+
 def _seen(pose: Pose, *parts: Part) -> bool:
-    return all(pose.visibility(p) >= VISIBLE for p in parts)
+    """Seen, and inside the frame: MediaPipe also places parts it only guesses."""
+    return all(pose.visibility(p) >= VISIBLE and in_frame(pose, p) for p in parts)
 
 
 def _mid(pose: Pose, a: Part, b: Part) -> tuple[float, float]:
@@ -119,6 +139,22 @@ def _side_view(pose: Pose) -> tuple[float | None, float | None]:
     return neck, torso
 
 
+def head_size_px(pose: Pose) -> float | None:
+    """The head's width in pixels, about the same whichever way it turns."""
+    if not _seen(pose, Part.NOSE, *EARS):
+        return None
+    offset = pose.pixel(Part.NOSE)[0] - _mid(pose, *EARS)[0]
+    return math.hypot(_span(pose, *EARS), YAW_FACTOR * offset)
+
+
+def _placement(pose: Pose) -> tuple[float | None, ...]:
+    nose = [v / pose.width for v in pose.pixel(Part.NOSE)] if _seen(pose, Part.NOSE) else [None, None]
+    seen = _seen(pose, *SHOULDERS)
+    shoulders = [v / pose.width for v in _mid(pose, *SHOULDERS)] if seen else [None, None]
+    size = head_size_px(pose)
+    return (*nose, *shoulders, None if size is None else size / pose.width)
+
+
 def _forward_head(pose: Pose) -> float | None:
     world = pose.world
     if world is None or not _seen(pose, Part.NOSE, *SHOULDERS):
@@ -133,5 +169,10 @@ def extract(pose: Pose) -> PostureFeatures:
     roll, pitch = _head_angles(pose)
     neck, torso = _side_view(pose)
     tilt = _tilt_deg(pose, *SHOULDERS) if _seen(pose, *SHOULDERS) else None
+    place = _placement(pose)
+    if neck is not None:  # seen from the side, the shoulders and ears overlap: their
+        # widths, tilt and sideways place measure noise, and so do ratios to them
+        drop_nose = drop_ear = shoulders = face = tilt = None
+        place = (*place[:2], None, *place[3:])
     return PostureFeatures(drop_nose, drop_ear, shoulders, face, tilt, roll, pitch,
-                           neck, torso, _forward_head(pose))
+                           neck, torso, _forward_head(pose), *place)

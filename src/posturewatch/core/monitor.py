@@ -1,7 +1,9 @@
 """The monitor: posture tracker + sitting timer + pause/snooze, one `update`.
 
 `Monitor.update(obs, now)` feeds one observation to both parts and returns
-the events worth acting on. While snoozed, `PostureAlert`, `PostureRecovered`
+the events worth acting on. Both parts take the presence rule's answer from
+the observation (core.presence): the timer counts seated time only while the
+user is seated, so standing for `break_away` is a break, as leaving is. While snoozed, `PostureAlert`, `PostureRecovered`
 and `BreakDue` are held back (time keeps counting); while paused nothing is
 observed and no time counts. Daily totals (time seated, breaks, share of good
 posture) feed the summary line the daemon logs.
@@ -52,7 +54,7 @@ class DailyTotals:
 
 @dataclass(frozen=True)
 class MonitorStatus:
-    state: str  # "paused", "away", "good", "poor", "looking_down", "uncertain", "watching"
+    state: str  # "paused", "away", "standing", "good", "poor", "looking_down", "uncertain", "watching"
     present: bool
     score: float | None
     reasons: tuple[str, ...]
@@ -72,6 +74,7 @@ class Monitor:
         self.snoozed_until: float | None = None
         self.totals = DailyTotals()
         self.last_t: float | None = None
+        self.presence = "away"  # the presence rule's answer for the last observation
 
     # --- the one verb -------------------------------------------------------
     def update(self, obs: Observation, now: float) -> list[Event]:
@@ -79,6 +82,7 @@ class Monitor:
             return []
         step = 0.0 if self.last_t is None else max(0.0, now - self.last_t)
         self.last_t = now
+        self.presence = obs.presence
         events = self.breaks.update(obs.present, now)
         if self.tracker is not None:
             events += self.tracker.update(obs)
@@ -149,9 +153,14 @@ class Monitor:
             posture_alerts=self.tracker is not None,
             totals=self.totals)
 
+    @property
+    def in_view(self) -> bool:
+        """The user was there (seated or standing) at the last observation."""
+        return self.presence != "away"
+
     def _state(self) -> str:
         if self.breaks.last_t is None:
             return "starting"
-        if not self.breaks.present:
-            return "away"
-        return self.tracker.state if self.tracker is not None else "watching"
+        if self.tracker is not None:
+            return self.tracker.state  # it holds the state over a brief miss
+        return "watching" if self.breaks.present else self.presence

@@ -1,47 +1,49 @@
-"""TimedPose -> Observation: is somebody really there, and their features.
+"""TimedPose -> Observation: is the user at the desk (the presence rule), and their features.
 
-The presence check rejects what MediaPipe reports when nobody is at the desk:
-a faint "pose" on background lights, or a tracker that lingers for a while
-with the landmarks drifting out of the frame.
+`core.presence.judge` decides whether the user is seated in view, standing
+or away; features are measured only for a seated user, the only posture the
+scoring rules judge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .features import VISIBLE, PostureFeatures, extract
-from .pose import Part, Pose, TimedPose
+from .features import PostureFeatures, extract
+from .pose import Pose, TimedPose
+from .presence import AWAY, FRAME_MARGIN, PRESENT, STATES, PresenceReference, judge
 
-HEAD = (Part.NOSE, Part.LEFT_EAR, Part.RIGHT_EAR, Part.LEFT_EYE, Part.RIGHT_EYE)
-SHOULDERS = (Part.LEFT_SHOULDER, Part.RIGHT_SHOULDER)
-FRAME_MARGIN = 0.02  # landmarks this far outside the frame are guesses, not sightings
+__all__ = ["FRAME_MARGIN", "Observation", "is_present", "observe"]
 
 
 @dataclass(frozen=True)
 class Observation:
     t: float
     pose: Pose | None
-    present: bool
-    features: PostureFeatures | None  # None when nobody is present
+    present: bool  # the user is seated in view: posture can be judged
+    features: PostureFeatures | None  # None unless present
+    presence: str = ""  # "present", "standing" or "away"; "" = from `present`
+    why: str = ""  # the presence rule's reason (core.presence.Presence.why)
+
+    def __post_init__(self) -> None:
+        if not self.presence:
+            object.__setattr__(self, "presence", PRESENT if self.present else AWAY)
+        if self.presence not in STATES or self.present != (self.presence == PRESENT):
+            raise ValueError(f"Observation.presence must be one of {STATES} and agree with "
+                             f"present={self.present!r}, got {self.presence!r}")
+
+    @property
+    def in_view(self) -> bool:
+        """The user is there, seated or standing."""
+        return self.presence != AWAY
 
 
-def _in_frame(pose: Pose, part: Part) -> bool:
-    lm = pose.landmarks[part]
-    return -FRAME_MARGIN <= lm.x <= 1 + FRAME_MARGIN and -FRAME_MARGIN <= lm.y <= 1 + FRAME_MARGIN
+def is_present(pose: Pose | None, reference: PresenceReference | None = None) -> bool:
+    """The user seated in view, by the presence rule (core.presence.judge)."""
+    return judge(pose, reference).present
 
 
-def _sighted(pose: Pose, part: Part) -> bool:
-    return pose.visibility(part) >= VISIBLE and _in_frame(pose, part)
-
-
-def is_present(pose: Pose | None) -> bool:
-    """A head and a shoulder seen inside the frame."""
-    if pose is None:
-        return False
-    return any(_sighted(pose, p) for p in HEAD) and any(_sighted(pose, p) for p in SHOULDERS)
-
-
-def observe(timed: TimedPose) -> Observation:
-    present = is_present(timed.pose)
-    features = extract(timed.pose) if present else None
-    return Observation(timed.t, timed.pose, present, features)
+def observe(timed: TimedPose, reference: PresenceReference | None = None) -> Observation:
+    verdict = judge(timed.pose, reference)
+    features = extract(timed.pose) if verdict.present else None
+    return Observation(timed.t, timed.pose, verdict.present, features, verdict.state, verdict.why)

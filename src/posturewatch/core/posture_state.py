@@ -1,4 +1,4 @@
-"""Posture over time: good / poor / looking_down / away / uncertain.
+"""Posture over time: good / poor / looking_down / standing / away / uncertain.
 
 Per-frame scores are noisy and people move, so the tracker smooths each
 reason's deviation (a moving median over `smoothing_s` of the observations'
@@ -6,8 +6,14 @@ own times, so uneven frame rates behave the same), uses hysteresis (poor
 starts at `enter`, ends below `exit`), and only confirms poor posture once
 `onset_delay_s` of it has been seen, counting only poor time: a glance at the
 keyboard is over long before that. An episode starts when the
-poor posture began, not when it was confirmed. Alerts repeat at most once per
+poor posture began, not when it was confirmed: when the smoothed deviation
+rose past `exit` on its way to `enter` (hysteresis works both ways), less the
+half window by which a moving median reports a change late. Alerts repeat at most once per
 `cooldown_s`. Everything is driven by the observations' own times.
+
+Whether the user is seated, standing or away is the presence rule's answer
+(core.presence, carried by the observation): standing pauses the sitting
+rules, and an episode ends when the user stands up or leaves.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from .events import CalibrationStale, Event, PostureAlert, PostureRecovered
 from .observation import Observation
 from .scoring import POOR_REASONS, RULES, PostureScore, deviations, rule_deviation, score_from
 
-STATES = ("good", "poor", "looking_down", "away", "uncertain")
+STATES = ("good", "poor", "looking_down", "standing", "away", "uncertain")
 
-# A pose less than half the calibrated size is not the user at the desk: MediaPipe
-# finds phantom "people" in background lights when the chair is empty.
-NOT_THE_USER = 0.5
+# A posture that builds up past `exit` counts from there, but only so far back: a
+# slouch or lean takes a second or two to settle; hovering just under `enter` for
+# a minute and then crossing it is not a minute of poor posture.
+RAMP_S = 2.0
 
 # Deviations no posture produces (head far above the calibrated height,
 # shoulders much narrower): the camera or the desk moved.
@@ -42,12 +49,13 @@ class PostureConfig:
     enter: float = 1.0  # smoothed deviation (in tolerances) where poor posture starts
     exit: float = 0.7  # ... and below which it ends: hysteresis against flicker
     recovery_s: float = 2.0  # good posture this long ends an episode
-    away_after_s: float = 2.0  # nobody seen this long means away; shorter misses are held
+    away_after_s: float = 2.0  # not seen seated this long: away or standing; shorter misses are held
     stale_after_s: float = 60.0  # implausible deviations this long: suggest recalibrating
+    settle_s: float = 5.0  # after sitting down (or coming back), judge posture from then on
 
     def __post_init__(self) -> None:
         for name in ("onset_delay_s", "alert_after_s", "cooldown_s", "smoothing_s", "recovery_s",
-                     "away_after_s", "stale_after_s"):
+                     "away_after_s", "stale_after_s", "settle_s"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"PostureConfig.{name} must be a number >= 0 seconds, got {value!r}")
@@ -75,16 +83,30 @@ class _Run:
     peak_score: float = 0.0
     confirmed: bool = False
     alerts: int = 0
-    good_since: float | None = None
+    good_since: float | None = None  # the good stretch that may end the run began
+    good_s: float = 0.0  # time actually spent good since then
+    last_good: float | None = None  # the previous frame was good (None: it was poor)
 
-    def note(self, t: float, smoothed: dict[str, float], score: PostureScore, exit: float) -> None:
-        if self.good_since is None:
+    def note(self, t: float, smoothed: dict[str, float], score: PostureScore, exit: float,
+             clearly: bool) -> None:
+        """Poor at `t`; `clearly` (past `enter`, not just over `exit`) restarts the recovery."""
+        if self.last_good is None:
             self.poor_s += t - self.last_poor
-        self.last_poor, self.good_since = t, None
+        self.last_poor, self.last_good = t, None
+        if clearly:
+            self.good_since, self.good_s = None, 0.0
         self.peak_score = max(self.peak_score, score.total)
         for reason, d in smoothed.items():
             if d >= exit:
                 self.peaks[reason] = max(self.peaks.get(reason, 0.0), d)
+
+    def rest(self, t: float) -> None:
+        """Good at `t`: a wobble back over `exit` pauses the recovery, it does not restart it."""
+        if self.good_since is None:
+            self.good_since = t
+        elif self.last_good is not None:
+            self.good_s += t - self.last_good
+        self.last_good = t
 
     def reasons(self) -> tuple[str, ...]:
         return tuple(sorted(self.peaks, key=lambda r: -self.peaks[r]))
@@ -105,6 +127,8 @@ class PostureTracker:
         self._run: _Run | None = None
         self._last_t: float | None = None
         self._last_seen: float | None = None
+        self._seated_since: float | None = None  # back (seated) since, after away/standing
+        self._rising_since: float | None = None  # smoothed deviation >= exit, no run yet
         self._last_alert: float | None = None
         self._implausible_since: float | None = None
 
@@ -114,12 +138,19 @@ class PostureTracker:
         if self._last_t is not None:
             self.time_in_state[self.state] += max(0.0, t - self._last_t)
         self._last_t = t
-        if not obs.present or not self._is_user(obs):
-            return self._nobody(t)
+        if not obs.present:
+            return self._not_seated(t, obs.presence)
+        if self.state in ("away", "standing"):
+            self._seated_since = t  # back: settle first (at the start the user already sits)
         self._last_seen = t
+        if self._seated_since is not None and t - self._seated_since < self.config.settle_s:
+            # Sitting down takes a few seconds of shifting about, and the pose model
+            # a few frames to lock onto the user again: no judging yet.
+            self.state = "uncertain"
+            return []
         devs = deviations(obs.features, self.baseline)
         if "head_drop" not in devs:
-            # Without head and shoulders there is no judging a slouch: never an alert.
+            # Nothing to judge a slouch by (no shoulders, no calibrated head): never an alert.
             self.state = "uncertain"
             return []
         self._smooth(t, devs)
@@ -134,18 +165,14 @@ class PostureTracker:
         return self._end_run(t)
 
     # -- steps ------------------------------------------------------------------
-    def _nobody(self, t: float) -> list[Event]:
+    def _not_seated(self, t: float, presence: str) -> list[Event]:
+        """Away or standing: the sitting rules pause, an episode ends at the last sighting."""
         if self._last_seen is not None and t - self._last_seen < self.config.away_after_s:
             return []  # a brief miss: keep the current state
-        self.state = "away"
+        self.state = "standing" if presence == "standing" else "away"
         self._smoothed.clear()
         self._window.clear()
         return self._end_run(self._last_seen if self._last_seen is not None else t)
-
-    def _is_user(self, obs: Observation) -> bool:
-        base = self.baseline.get("shoulder_width")
-        width = obs.features.shoulder_width if obs.features else None
-        return base is None or width is None or width >= NOT_THE_USER * base.center
 
     def _smooth(self, t: float, devs: dict[str, float]) -> None:
         """A moving median: a one-frame glitch is ignored, and a glance ends when it ends."""
@@ -161,20 +188,36 @@ class PostureTracker:
 
     def _poor_now(self) -> bool:
         level = self.config.exit if self._run is not None else self.config.enter
-        return any(self._smoothed.get(r, 0.0) >= level for r in POOR_REASONS)
+        return self._peak() >= level
+
+    def _peak(self) -> float:
+        return max([0.0, *(self._smoothed.get(r, 0.0) for r in POOR_REASONS)])
+
+    def _began(self, t: float) -> float:
+        """When the poor posture that just reached `enter` began."""
+        rising = max(self._rising_since if self._rising_since is not None else t, t - RAMP_S)
+        start = rising - self.config.smoothing_s / 2  # the moving median's delay
+        if self._seated_since is None:
+            return start
+        return max(start, self._seated_since + self.config.settle_s)
 
     def _track(self, t: float) -> list[Event]:
         run = self._run
+        if run is None and self._peak() < self.config.exit:
+            self._rising_since = None
+        elif run is None and self._rising_since is None:
+            self._rising_since = t
         if self._poor_now():
             if run is None:
-                run = self._run = _Run(start=t, last_poor=t)
-            run.note(t, self._smoothed, self.score, self.config.exit)
+                start = self._began(t)
+                run = self._run = _Run(start=start, last_poor=start)
+            run.note(t, self._smoothed, self.score, self.config.exit,
+                     clearly=self._peak() >= self.config.enter)
             return self._maybe_alert(t, run)
         if run is None:
             return []
-        if run.good_since is None:
-            run.good_since = t
-        if t - run.good_since >= self.config.recovery_s:
+        run.rest(t)
+        if run.good_s >= self.config.recovery_s:
             return self._end_run(run.good_since)
         return []
 
@@ -192,7 +235,7 @@ class PostureTracker:
         return [PostureAlert(t, run.start, run.reasons(), run.peak_score, run.alerts - 1)]
 
     def _end_run(self, end: float) -> list[Event]:
-        run, self._run = self._run, None
+        run, self._run, self._rising_since = self._run, None, None
         if run is None or not run.confirmed:
             return []
         self.episodes.append(Episode(run.start, max(end, run.start), run.reasons(), run.peak_score))

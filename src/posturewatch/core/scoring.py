@@ -29,6 +29,8 @@ class Rule:
     direction: int  # -1: poor posture lowers it, +1: raises it, 0: either way
     relative: bool  # deviation as a share of the baseline value (sizes) or absolute
     min_tolerance: float
+    unit: str | None = None  # measure the deviation in this feature's calibrated value
+    fallback: bool = False  # only when no other rule of the reason can be measured
 
 
 RULES: tuple[Rule, ...] = (
@@ -37,14 +39,28 @@ RULES: tuple[Rule, ...] = (
     Rule("head_drop_nose", "head_drop", -1, False, 0.05),
     # Seen from the side, the neck tips forward: 15 degrees upright, 40+ slouched.
     Rule("neck_inclination_deg", "head_drop", +1, False, 10.0),
+    # Shoulders out of view (a deep slump in a small frame): the nose sinks in the
+    # frame, measured in calibrated head widths, as Dorso scores nose height.
+    Rule("nose_y", "head_drop", +1, False, 0.3, unit="head_size", fallback=True),
     # Closer to the screen, everything looks bigger: 12-20 % when leaning in.
     Rule("shoulder_width", "lean_in", +1, True, 0.08),
     Rule("face_width", "lean_in", +1, True, 0.10),
+    # The head's size corrected for turns: a head turn does not interrupt a lean.
+    Rule("head_size", "lean_in", +1, True, 0.10),
     # Leaning sideways tilts the shoulder line: 5-12 degrees.
     Rule("shoulder_tilt_deg", "lateral_lean", 0, False, 4.0),
     # Looking down puts the nose below the ears.
     Rule("head_pitch", "head_down", +1, False, 0.06),
 )
+
+# Leaning sideways tilts the shoulder line and carries the shoulders towards the
+# lower side; a shrug, a talking sway or shifting in the chair does one of the two.
+# Both at AGREEING of their own tolerance, the same way, count as a lean. In a front
+# view (the only one with shoulder features) MediaPipe's left shoulder is on the
+# image's right, mirrored or not: a positive tilt and a positive shift agree.
+LEAN_TOGETHER = (Rule("shoulder_tilt_deg", "lateral_lean", +1, False, 4.0),
+                 Rule("shoulder_x", "lateral_lean", +1, False, 0.35, unit="head_size"))
+AGREEING = 0.7
 
 
 @dataclass(frozen=True)
@@ -58,32 +74,61 @@ class PostureScore:
         return any(r in POOR_REASONS for r in self.reasons)
 
 
+def _scale(rule: Rule, baseline: Baseline) -> float | None:
+    """What one unit of deviation is: 1, the baseline value, or another feature's."""
+    base = baseline.get(rule.unit or rule.feature)
+    if rule.unit is not None:
+        return abs(base.center) if base is not None and base.center else None
+    return abs(base.center) if rule.relative and base is not None and base.center else 1.0
+
+
 def tolerance(rule: Rule, baseline: Baseline) -> float | None:
-    base = baseline.get(rule.feature)
-    if base is None:
+    base, scale = baseline.get(rule.feature), _scale(rule, baseline)
+    if base is None or scale is None:
         return None
-    spread = base.spread / abs(base.center) if rule.relative and base.center else base.spread
-    return max(K_SPREAD * spread, rule.min_tolerance)
+    return max(K_SPREAD * base.spread / scale, rule.min_tolerance)
+
+
+def _change(rule: Rule, value: float | None, baseline: Baseline) -> float | None:
+    """value - baseline, in tolerances (signed as the feature moves)."""
+    base, tol, scale = baseline.get(rule.feature), tolerance(rule, baseline), _scale(rule, baseline)
+    if value is None or base is None or tol is None or scale is None:
+        return None
+    return (value - base.center) / scale / tol
 
 
 def rule_deviation(rule: Rule, value: float | None, baseline: Baseline) -> float | None:
     """Signed so that positive means "towards poor posture", in tolerances."""
-    base, tol = baseline.get(rule.feature), tolerance(rule, baseline)
-    if value is None or base is None or tol is None:
+    change = _change(rule, value, baseline)
+    if change is None:
         return None
-    delta = value - base.center
-    if rule.relative and base.center:
-        delta /= abs(base.center)
-    return (abs(delta) if rule.direction == 0 else rule.direction * delta) / tol
+    return abs(change) if rule.direction == 0 else rule.direction * change
+
+
+def _lean_together(features: PostureFeatures, baseline: Baseline) -> float | None:
+    tilt, shift = (_change(r, getattr(features, r.feature), baseline) for r in LEAN_TOGETHER)
+    if tilt is None or shift is None:
+        return None
+    return abs(tilt + shift) / (2 * AGREEING)
 
 
 def deviations(features: PostureFeatures, baseline: Baseline) -> dict[str, float]:
-    """The worst rule per reason; reasons with nothing measurable are left out."""
+    """The worst rule per reason; reasons with nothing measurable are left out.
+
+    A fallback rule counts only when no other rule of its reason could be measured.
+    """
     worst: dict[str, float] = {}
-    for rule in RULES:
-        d = rule_deviation(rule, getattr(features, rule.feature), baseline)
-        if d is not None:
-            worst[rule.reason] = max(worst.get(rule.reason, d), d)
+    for fallback in (False, True):
+        measured = set(worst)
+        for rule in RULES:
+            if rule.fallback != fallback or rule.reason in measured:
+                continue
+            d = rule_deviation(rule, getattr(features, rule.feature), baseline)
+            if d is not None:
+                worst[rule.reason] = max(worst.get(rule.reason, d), d)
+    lean = _lean_together(features, baseline)
+    if lean is not None:
+        worst["lateral_lean"] = max(worst.get("lateral_lean", lean), lean)
     return worst
 
 

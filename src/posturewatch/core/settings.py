@@ -8,6 +8,8 @@ expected value in its message, so the user can fix the file.
 
 from __future__ import annotations
 
+import math
+import reprlib
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
@@ -39,6 +41,9 @@ class Settings:
     fps: float = 1.0  # frames analysed per second while someone is there
     away_fps: float = 0.2  # frames analysed per second while nobody is there
     retry_camera: bool = False  # keep retrying a missing camera (as a service)
+    history: bool = True  # keep the per-minute history (docs/history.md)
+    history_days: float = 365.0  # days of history kept; older records are deleted
+    daily_summary: bool = True  # a notification with the day's totals
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -64,7 +69,8 @@ class Settings:
 HELP = {
     "source": "camera index, /dev/videoN, stream URL, video file or pose log (.jsonl)",
     "realtime": "pace a video file at its own speed (otherwise as fast as possible)",
-    "profile": "calibration profile name or path (empty: the default profile)",
+    "profile": "calibration profile: a name from the profiles folder, or a file (a value with "
+               "a '/' or ending in .json) (empty: the active profile)",
     "model": "pose model: lite, full, heavy, or a path to a .task file",
     "alert_after": "seconds poor posture must last before a notification",
     "cooldown": "seconds between two posture notifications",
@@ -77,6 +83,9 @@ HELP = {
     "fps": "frames analysed per second while someone is in view",
     "away_fps": "frames analysed per second while nobody is in view",
     "retry_camera": "keep retrying (with backoff) when the camera is missing at start",
+    "history": "keep a history of your days (per-minute totals and events, never images)",
+    "history_days": "days of history kept; older records are deleted",
+    "daily_summary": "notify the day's totals at its end (or at the next start)",
 }
 
 # (lowest allowed, highest allowed, lowest is exclusive)
@@ -90,6 +99,7 @@ _RANGES = {
     "snooze": (0.0, 1440.0, True),
     "fps": (0.0, 30.0, True),
     "away_fps": (0.0, 30.0, True),
+    "history_days": (1.0, 36500.0, False),
 }
 
 
@@ -101,14 +111,15 @@ def _check(key: str, value: Any) -> None:
     want = _type_name(key)
     if want is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SettingsError(key, f"expected a number, got {value!r}")
+            raise SettingsError(key, f"expected a number, got {reprlib.repr(value)}")
         low, high, exclusive = _RANGES[key]
-        if value < low or value > high or (exclusive and value == low):
+        # `not low <= value` (not `value < low`): NaN fails every comparison.
+        if not (low <= value <= high and math.isfinite(value)) or (exclusive and value == low):
             bound = f"more than {low:g}" if exclusive else f"at least {low:g}"
-            raise SettingsError(key, f"expected {bound} and at most {high:g}, got {value!r}")
+            raise SettingsError(key, f"expected {bound} and at most {high:g}, got {reprlib.repr(value)}")
     elif not isinstance(value, want):
         raise SettingsError(key, f"expected {'true or false' if want is bool else 'a string'}, "
-                            f"got {value!r}")
+                            f"got {reprlib.repr(value)}")
     if key == "source" and not value.strip():
         raise SettingsError(key, "expected a camera index, device, URL or file, got an empty string")
 
@@ -123,9 +134,9 @@ def validate(mapping: Mapping[str, Any], base: Settings = DEFAULTS) -> Settings:
     for key, value in mapping.items():
         if key not in known:
             raise SettingsError(key, f"unknown setting; known settings: {', '.join(sorted(known))}")
+        _check(key, value)  # before float(): a huge TOML integer would overflow it
         if _type_name(key) is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        _check(key, value)
         values[key] = value
     settings = Settings(**values)
     if settings.brief_absence >= settings.break_away:

@@ -22,13 +22,13 @@ class FeatureStats:
 class Segment:
     start_s: float
     end_s: float
-    state: str  # "present" | "away"
+    state: str  # "present" (seated) | "standing" | "away": the presence rule's answer
 
 
 @dataclass(frozen=True)
 class Summary:
     frames_analyzed: int
-    person_ratio: float
+    person_ratio: float  # share of frames with the user seated in view
     segments: tuple[Segment, ...]
     features: dict[str, FeatureStats]
 
@@ -51,7 +51,7 @@ class SummaryBuilder:
 
     def update(self, obs: Observation) -> None:
         self.frames += 1
-        state = "present" if obs.present else "away"
+        state = obs.presence
         if self.segments:
             self.segments[-1][1] = obs.t
         if not self.segments or self.segments[-1][2] != state:
