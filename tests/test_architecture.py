@@ -132,6 +132,9 @@ OWNERS = {
     "plyer": {"adapters/notify.py"},
     "sqlite3": {"adapters/history.py"},
     "matplotlib": set(),  # charts are SVG text (adapters/charts.py)
+    "dask": {"adapters/dask_engine.py"},
+    "distributed": {"adapters/dask_engine.py"},
+    "multiprocessing": {"adapters/processes.py"},
 }
 OWNED_BY_ADAPTERS = {"cv2", "mediapipe", "plyer", "platformdirs", "sqlite3"}
 
