@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...adapters.control import ControlServer
-from ...core import advice
+from ...core import advice, holds
 from ...core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
                             PostureRecovered, UserAway, UserReturned)
 from ...core.session import Session
 from ...core.settings import Settings
 from ...errors import CameraError, UsageError
 from . import history_sink
+from .holding import HoldsMixin
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Health:
     last_notification: str = ""
 
 
-class Daemon:
+class Daemon(HoldsMixin):
     """The run loop. Everything outside it (feed, notifier, clock) is passed in."""
 
     def __init__(self, settings: Settings, feed, session: Session, notifier,
@@ -67,6 +68,8 @@ class Daemon:
         self.day = _dt.date.fromtimestamp(wall())
         self.wall_start = wall()
         self.history = history if history is not None else history_sink.HistorySink()
+        self.holds = holds.Holds()  # the desktop's pauses: screen locked, suspend, camera busy
+        self.said_busy = False
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -108,6 +111,9 @@ class Daemon:
             if self.monitor.is_paused(now):
                 due = self._paused(now)
                 continue
+            if (counts_as := self.holds.counts_as(now)) is not None:
+                due = self._held(now, counts_as)
+                continue
             try:
                 timed = self.feed.next(due)
             except CameraError as exc:
@@ -137,9 +143,7 @@ class Daemon:
         self._roll_day()
 
     def _paused(self, now: float) -> float:
-        if self.health.camera != "released":
-            self.feed.release()
-            self.health.camera = "released"
+        self.release_camera()
         until = self.monitor.paused_until
         if self.paced:
             return min(until, now + POLL_SLICE_S)
@@ -216,12 +220,21 @@ class Daemon:
     # --- control ----------------------------------------------------------------
     def handle(self, cmd: str, args: dict) -> dict:
         now = self.now()
-        if cmd == "pause":
+        reason = holds.USER if cmd not in ("pause", "resume") else _reason(args)
+        if cmd == "pause" and reason == holds.USER:
             self.monitor.pause(now, _seconds(args, None))
+            self.release_camera()
             log.info("paused")
-        elif cmd == "resume":
+        elif cmd == "pause":
+            self.hold(now, reason, _seconds(args, None))
+        elif cmd == "resume" and reason == holds.USER:
             self.monitor.resume(now)
             log.info("resumed")
+        elif cmd == "resume":
+            self.unhold(now, reason)
+        elif cmd == "snooze" and args.get("breaks_only") is True:  # "remind me in 10 min"
+            self.monitor.breaks.snooze(now, _seconds(args, self.settings.snooze_s))
+            log.info("break reminder put off")
         elif cmd == "snooze":
             self.monitor.snooze(now, _seconds(args, self.settings.snooze_s))
             log.info("snoozed")
@@ -231,13 +244,16 @@ class Daemon:
             self.stopping = True
             log.info("stop requested")
         self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
-                             str(args.get("reason") or ""))
+                             "" if reason == holds.USER else reason)
         return self.status(now)
 
     def status(self, now: float) -> dict:
         s = self.monitor.status(now)
+        reason = holds.pause_reason(s.paused_until is not None, self.holds.active(now))
         return {
-            "state": s.state, "present": s.present, "presence": self.monitor.presence,
+            "state": "camera busy" if reason == holds.CAMERA_BUSY else s.state,
+            "paused": reason is not None, "pause_reason": reason,
+            "present": s.present, "presence": self.monitor.presence,
             "score": None if s.score is None else round(s.score, 1), "reasons": list(s.reasons),
             "seated_min": round(s.seated_s / 60, 2),
             "next_break_min": round(s.next_break_s / 60, 2),
@@ -259,6 +275,14 @@ class Daemon:
             return "until resumed"
         moment = _dt.datetime.fromtimestamp(self.wall() + (until - now))
         return moment.isoformat(timespec="seconds")
+
+
+def _reason(args: dict) -> str:
+    reason = args.get("reason", holds.USER)
+    if reason not in holds.REASONS:
+        raise UsageError(f"reason must be one of {', '.join(holds.REASONS)}, got "
+                         f"{str(reason)[:40]!r}")
+    return reason
 
 
 def _seconds(args: dict, default: float | None) -> float | None:
