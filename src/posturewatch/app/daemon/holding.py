@@ -73,6 +73,7 @@ class HoldsMixin:
         for event in self.monitor.update(obs, now):
             self.on_event(event)
         self.history.sample(self.wall_at(now), now, self.monitor.status(now))
+        self.say_state(now)
 
 
 __all__ = ["BUSY_MESSAGE", "HoldsMixin"]

@@ -52,7 +52,8 @@ class Daemon(HoldsMixin):
                  profile_note: str, profile_name: str = "",
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, history=None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, history=None,
+                 console=None) -> None:
         self.settings, self.feed, self.notifier = settings, feed, notifier
         self.session, self.monitor = session, session.monitor
         self.profile_note, self.profile_name = profile_note, profile_name
@@ -70,6 +71,7 @@ class Daemon(HoldsMixin):
         self.history = history if history is not None else history_sink.HistorySink()
         self.holds = holds.Holds()  # the desktop's pauses: screen locked, suspend, camera busy
         self.said_busy = False
+        self.console = console  # console.StateLines for `run` in a terminal, or None
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -124,9 +126,20 @@ class Daemon(HoldsMixin):
                 log.info("the source ended; stopping")
                 break
             self._sampled(timed)
+            self.say_state(timed.t)
             due = timed.t + 1.0 / self._rate()
         self.log_summary()
         return 0
+
+    def say_state(self, now: float) -> None:
+        """A line on stdout when the state changes (cheap: no history is read)."""
+        if self.console is None:
+            return
+        s = self.monitor.status(now)
+        reason = holds.pause_reason(s.paused_until is not None, self.holds.active(now))
+        self.console.update(self.wall_at(now), {
+            "state": "camera busy" if reason == holds.CAMERA_BUSY else s.state,
+            "paused": reason is not None, "pause_reason": reason, "reasons": s.reasons})
 
     def _rate(self) -> float:
         """The presence rule's answer sets the pace: standing users are watched as closely."""
@@ -245,12 +258,14 @@ class Daemon(HoldsMixin):
             log.info("stop requested")
         self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
                              "" if reason == holds.USER else reason)
+        self.say_state(now)
         return self.status(now)
 
     def status(self, now: float) -> dict:
         s = self.monitor.status(now)
         reason = holds.pause_reason(s.paused_until is not None, self.holds.active(now))
         return {
+            "running": True,
             "state": "camera busy" if reason == holds.CAMERA_BUSY else s.state,
             "paused": reason is not None, "pause_reason": reason,
             "present": s.present, "presence": self.monitor.presence,
