@@ -16,6 +16,7 @@ from ...adapters import config as config_file
 from ...adapters.control import ControlServer, InstanceLock, runtime_paths
 from ...core.settings import Settings
 from . import console, history_sink, setup as daemon_setup
+from .desktop import Desktop
 from .loop import Daemon
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def _run(settings: Settings, model_origin: str, verbose: int,
         stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
                                               give_up=lambda: daemon.stopping))
         daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
+        stack.enter_context(Desktop(settings, paths.socket))
         stopper.daemon = daemon
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
         lines.say(console.watching_line(settings, setup.profile_name, log_file.baseFilename))
