@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from ...adapters.clock import boot_clock
 from ...adapters.control import ControlServer
 from ...core import advice, holds
 from ...core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
@@ -50,7 +51,7 @@ class Daemon(HoldsMixin):
 
     def __init__(self, settings: Settings, feed, session: Session, notifier,
                  profile_note: str, profile_name: str = "",
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = boot_clock,
                  wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep, history=None,
                  console=None) -> None:
