@@ -90,7 +90,7 @@ class ScreenLockWatcher:
             self.ready.set()
         while not self._stop:
             try:
-                msg = self.inbox.get(timeout=0.5)
+                msg = self.inbox.get(timeout=0.25)
             except queue.Empty:
                 continue
             change = signal_change(msg, self.session) if msg is not None else None
@@ -138,7 +138,7 @@ class ScreenLockWatcher:
         (it is a daemon thread; it checks `_stop` before it listens)."""
         self._stop = True
         if self._thread is not None:
-            self._thread.join(0.6)
+            self._thread.join(0.5)
         for bus in self.buses:
             bus.close()
         self.buses.clear()

@@ -47,6 +47,7 @@ class Settings:
     tray: bool = True  # a tray icon (StatusNotifierItem) where the desktop shows them
     pause_on_lock: bool = True  # release the camera while the screen is locked or asleep
     camera_courtesy: bool = True  # give the camera up while another app uses it
+    camera_device: str = ""  # the device node other apps open; "" = from source (0: /dev/video0)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -93,6 +94,8 @@ HELP = {
     "pause_on_lock": "release the camera while the screen is locked or the system sleeps "
                      "(the time counts as away)",
     "camera_courtesy": "give the camera up while another app (a video call) uses it",
+    "camera_device": "the camera's device node to watch for other apps (empty: from source, "
+                     "0 is /dev/video0)",
 }
 
 # (lowest allowed, highest allowed, lowest is exclusive)

@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 
 from ...adapters.control import send_command
+from ...core.holds import CAMERA_BUSY
 from ...core.settings import Settings
 from ...errors import DaemonError
 
@@ -53,19 +54,31 @@ class Desktop:
         self.parts: list = []
 
     def start(self) -> Desktop:
-        starters = ((self.settings.pause_on_lock, self._lock),)
+        starters = ((self.settings.pause_on_lock, self._lock),
+                    (self.settings.camera_courtesy, self._camera))
         for wanted, starter in starters:
             if not wanted:
                 continue
             try:
-                self.parts.append(starter())
-            except Exception:  # best effort: the daemon watches on without it
-                log.exception("desktop: %s could not start", starter.__name__.strip("_"))
+                part = starter()
+            except Exception as exc:  # best effort: the daemon watches on without it
+                log.warning("desktop: %s is off: %s", starter.__name__.strip("_"), exc)
+                log.debug("desktop: %s", starter.__name__, exc_info=True)
+                continue
+            if part is not None:
+                self.parts.append(part)
         return self
 
     def _lock(self):
         from ...adapters.screen_lock import ScreenLockWatcher
         return ScreenLockWatcher(self.commands.hold).start()
+
+    def _camera(self):
+        from ...adapters.camera_use import CameraWatcher, device_for
+        device = device_for(self.settings.source, self.settings.camera_device)
+        if device is None:
+            return None  # a file or a stream: nobody else to make room for
+        return CameraWatcher(device, lambda busy: self.commands.hold(CAMERA_BUSY, busy)).start()
 
     def close(self) -> None:
         for part in reversed(self.parts):
