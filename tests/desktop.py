@@ -43,6 +43,7 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 
 # Notifications never expire and none wait in a queue, so history() sees all.
 DUNSTRC = """[global]
+    dmenu = {pick}
     notification_limit = 0
     history_length = 1000
     font = Monospace 8
@@ -66,6 +67,20 @@ class Desktop:
         raw = json.loads(self._dunstctl("history"))
         entries = raw["data"][0]  # D-Bus "aa{sv}": one array of {key: {"type", "data"}}
         return [{key: value["data"] for key, value in entry.items()} for entry in reversed(entries)]
+
+    def click(self, label: str) -> None:
+        """Clicks the button `label` of a shown notification, through dunst's own context
+        menu (`dunstctl context`): dunst asks its "dmenu", a script that picks `label`."""
+        (self.tmp / "pick.txt").write_text(label)
+        self._dunstctl("context")
+
+    def displayed(self) -> int:
+        """How many notifications are on screen (they stay until closed: no timeout here)."""
+        return int(self._dunstctl("count", "displayed").strip())
+
+    def set_paused(self, paused: bool) -> None:
+        """Do Not Disturb on or off (`dunstctl set-paused`)."""
+        self._dunstctl("set-paused", "true" if paused else "false")
 
     def _dunstctl(self, *args: str) -> str:
         done = subprocess.run(["dunstctl", *args], env=self.env, capture_output=True,
@@ -182,7 +197,10 @@ def send_signal(env: dict[str, str], bus: str, path: str, member: str, *args: st
 
 def _start_dunst(stack: contextlib.ExitStack, desk: Desktop) -> None:
     config = desk.tmp / "dunstrc"
-    config.write_text(DUNSTRC)
+    pick = desk.tmp / "pick.sh"  # dunst's menu program: answers with the line naming the label
+    pick.write_text(f"#!/bin/sh\ngrep -m1 -F -- \"$(cat {desk.tmp / 'pick.txt'})\"\n")
+    pick.chmod(0o755)
+    config.write_text(DUNSTRC.format(pick=pick))
     proc = _spawn(stack, ["dunst", "-config", str(config)], env=desk.env,
                   stdout=_log_file(stack, desk.tmp / "dunst.log"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + START_TIMEOUT_S

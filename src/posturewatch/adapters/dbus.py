@@ -84,6 +84,17 @@ class _Into:
             log.debug("D-Bus message dropped: its queue is full")
 
 
+class _Router(DBusRouter):
+    """jeepney's router, quiet when the bus goes away (a logout, a bus restart): the
+    waiting callers get an error, and `Bus.alive` turns False; no traceback on stderr."""
+
+    def _receiver(self) -> None:
+        try:
+            super()._receiver()
+        except Exception as exc:
+            log.debug("D-Bus connection ended: %s", exc)
+
+
 class Bus:
     """One connection to the session or system bus, safe to use from several threads."""
 
@@ -99,7 +110,7 @@ class Bus:
         except Exception as exc:  # no address, no socket, auth refused or timed out
             raise BusError(f"no {kind} bus: {exc or type(exc).__name__}") from None
         conn = DBusConnection(sock)
-        router = DBusRouter(conn)
+        router = _Router(conn)
         bus = cls(router, kind)
         try:
             conn.unique_name = bus._send(new_method_call(message_bus, "Hello"), timeout)[0]

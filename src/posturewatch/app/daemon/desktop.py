@@ -44,13 +44,23 @@ class Commands:
     def hold(self, reason: str, active: bool) -> None:
         self.send("pause" if active else "resume", {"reason": reason})
 
+    def button(self, key: str) -> None:
+        """A notification button: "snooze" (posture alert), "break" or "later" (break reminder)."""
+        request = BUTTONS.get(key)
+        if request is not None:
+            self.send(*request)
+
+
+BUTTONS = {"snooze": ("snooze", {"seconds": 1800}), "break": ("break", {}),
+           "later": ("snooze", {"seconds": 600, "breaks_only": True})}
+
 
 class Desktop:
     """Starts the adapters the settings ask for; `close()` stops them (each within ~2 s)."""
 
-    def __init__(self, settings: Settings, socket_path: Path) -> None:
+    def __init__(self, settings: Settings, commands: Commands) -> None:
         self.settings = settings
-        self.commands = Commands(socket_path)
+        self.commands = commands
         self.parts: list = []
 
     def start(self) -> Desktop:

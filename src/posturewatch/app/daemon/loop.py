@@ -184,13 +184,13 @@ class Daemon(HoldsMixin):
     def on_event(self, event) -> None:
         self.history.event(event, self.wall_at(event.t))
         if isinstance(event, PostureAlert):
-            self.notify(advice.posture_message(event))
+            self.notify(advice.posture_message(event), "posture")
         elif isinstance(event, PostureRecovered):
             log.info("posture good again after %.0f s", event.t - event.started_s)
             if self.settings.notify_recovered:
                 self.notify(advice.recovered_message(event))
         elif isinstance(event, BreakDue):
-            self.notify(advice.break_message(event, self.stretch_index))
+            self.notify(advice.break_message(event, self.stretch_index), "break")
             self.stretch_index += 1
         elif isinstance(event, BreakTaken):
             log.info(advice.break_taken_line(event))
@@ -203,10 +203,14 @@ class Daemon(HoldsMixin):
                 "Calibration out of date", "The way you sit no longer matches your calibration "
                 "— run `posturewatch calibrate` again when you sit well."))
 
-    def notify(self, message: advice.Message) -> None:
+    def notify(self, message: advice.Message, kind: str = "") -> None:
+        """`kind` ("posture", "break", "summary") picks the buttons, urgency and icon."""
         log.info("notify: %s: %s", message.title, message.body)
         try:
-            self.notifier.notify(message.title, message.body)
+            if getattr(self.notifier, "takes_kind", False):
+                self.notifier.notify(message.title, message.body, kind=kind)
+            else:
+                self.notifier.notify(message.title, message.body)
         except Exception:  # a notifier must never stop monitoring
             log.exception("notification failed")
         self.health.last_notification = f"{message.title}: {message.body}"
@@ -220,7 +224,7 @@ class Daemon(HoldsMixin):
 
     def _new_day(self) -> None:
         for message in self.history.new_day(self.day, self.stretch_index):
-            self.notify(message)
+            self.notify(message, "summary")
 
     def log_summary(self) -> None:
         log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())

@@ -16,7 +16,7 @@ from ...adapters import config as config_file
 from ...adapters.control import ControlServer, InstanceLock, runtime_paths
 from ...core.settings import Settings
 from . import console, history_sink, setup as daemon_setup
-from .desktop import Desktop
+from .desktop import Commands, Desktop
 from .loop import Daemon
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,8 @@ def _run(settings: Settings, model_origin: str, verbose: int,
             daemon_setup.say(note)
         history = stack.enter_context(history_sink.open_sink(
             settings, setup.profile_name, setup.session.monitor.breaks.config.max_step_s))
-        notifier = daemon_setup.notifier()
+        commands = Commands(paths.socket)  # the desktop's way in: the control socket
+        notifier = daemon_setup.notifier(on_action=commands.button)
         lines = console.StateLines()
         daemon = Daemon(settings, feed, setup.session, notifier, note, setup.profile_name,
                         history=history, console=lines)
@@ -135,7 +136,7 @@ def _run(settings: Settings, model_origin: str, verbose: int,
         stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
                                               give_up=lambda: daemon.stopping))
         daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
-        stack.enter_context(Desktop(settings, paths.socket))
+        stack.enter_context(Desktop(settings, commands))
         stopper.daemon = daemon
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
         lines.say(console.watching_line(settings, setup.profile_name, log_file.baseFilename))
