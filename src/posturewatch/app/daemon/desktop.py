@@ -65,14 +65,15 @@ class Desktop:
 
     def start(self) -> Desktop:
         starters = ((self.settings.pause_on_lock, self._lock),
-                    (self.settings.camera_courtesy, self._camera))
+                    (self.settings.camera_courtesy, self._camera),
+                    (self.settings.tray, self._tray))
         for wanted, starter in starters:
             if not wanted:
                 continue
             try:
                 part = starter()
             except Exception as exc:  # best effort: the daemon watches on without it
-                log.warning("desktop: %s is off: %s", starter.__name__.strip("_"), exc)
+                log.info("desktop: %s is off: %s", starter.__name__.strip("_"), exc)
                 log.debug("desktop: %s", starter.__name__, exc_info=True)
                 continue
             if part is not None:
@@ -89,6 +90,10 @@ class Desktop:
         if device is None:
             return None  # a file or a stream: nobody else to make room for
         return CameraWatcher(device, lambda busy: self.commands.hold(CAMERA_BUSY, busy)).start()
+
+    def _tray(self):
+        from .tray_menu import TrayMenu
+        return TrayMenu(self.commands).start()
 
     def close(self) -> None:
         for part in reversed(self.parts):
