@@ -261,8 +261,9 @@ class Daemon(HoldsMixin):
         elif cmd == "stop":
             self.stopping = True
             log.info("stop requested")
+        held_s = _seconds(args, None) if cmd == "pause" and reason != holds.USER else None
         self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
-                             "" if reason == holds.USER else reason)
+                             "" if reason == holds.USER else reason, held_s)
         self.say_state(now)
         return self.status(now)
 
