@@ -18,7 +18,6 @@ a time rather than iterated:
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +27,7 @@ from ..core.pose import TimedPose
 from ..errors import BadVideo, CameraError
 from ..ports import Frame, PoseEstimator
 from . import pose_log
+from .clock import boot_clock
 from .video import DEFAULT_MAX_WIDTH, check_readable_file, downscale, is_live, quiet_ffmpeg
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class CameraFeed:
     live = True
 
     def __init__(self, spec: str, estimator: PoseEstimator | None, capture: Capture = open_capture,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = boot_clock,
                  max_width: int = DEFAULT_MAX_WIDTH, flush: int = 1) -> None:
         self.spec, self.estimator, self.capture = spec, estimator, capture
         self.clock, self.max_width, self.flush = clock, max_width, flush

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from ...adapters.control import held, runtime_paths, send_command
+from ...adapters.control import NOT_RUNNING, held, runtime_paths, send_command
 from ...adapters.files import ensure_dir
 from ...adapters.paths import user_dirs
 from ...core.advice import format_duration
@@ -92,7 +92,12 @@ def _until(value) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    result = send_command(_socket(), "status")
+    try:
+        result = send_command(_socket(), "status")
+    except DaemonError as exc:
+        if args.json and str(exc) == NOT_RUNNING:
+            print(json.dumps({"running": False}))  # for scripts; the error line and exit 10 stay
+        raise
     print(json.dumps(result, indent=2) if args.json else status_text(result))
     return 0
 
@@ -105,7 +110,7 @@ def status_text(s: dict) -> str:
         f"posture score:  {score} (issues: {reasons})",
         f"time seated:    {format_duration(s['seated_min'] * 60)}",
         f"next break in:  {format_duration(s['next_break_min'] * 60)}",
-        f"paused:         {s['paused_until'] or 'no'}",
+        f"paused:         {_paused_text(s)}",
         f"snoozed until:  {s['snoozed_until'] or 'no'}",
         f"camera:         {s['camera']} ({s['source']})"
         + (f" - {s['camera_error']}" if s.get("camera_error") else ""),
@@ -113,10 +118,21 @@ def status_text(s: dict) -> str:
         f"profile:        {s['profile'] or 'none'}",
         f"today:          {today_text(s.get('today') or {})}",
         f"history:        {s.get('history', 'n/a')}",
+        f"last notice:    {s.get('last_notification') or 'none yet'}",
     ]
     if s.get("profile_note"):
         lines.append(f"note:           {s['profile_note']}")
     return "\n".join(lines)
+
+
+def _paused_text(s: dict) -> str:
+    if not s.get("paused", s.get("paused_until")):
+        return "no"
+    reason = s.get("pause_reason") or "user"
+    if reason == "user":
+        return _until(s.get("paused_until") or "until resumed") + " (by you)"
+    return reason + ("; camera released" if reason != "camera busy" else
+                     "; another app has the camera, breaks keep counting")
 
 
 def today_text(today: dict) -> str:
