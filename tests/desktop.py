@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-TOOLS = {"Xvfb": "xvfb", "dbus-daemon": "dbus-x11", "dunst": "dunst",
+TOOLS = {"Xvfb": "xvfb", "dbus-daemon": "dbus-x11", "dbus-send": "dbus-bin", "dunst": "dunst",
          "dunstctl": "dunst", "notify-send": "libnotify-bin"}
 START_TIMEOUT_S = 10.0
 
@@ -31,7 +31,7 @@ START_TIMEOUT_S = 10.0
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
-  <type>session</type>
+  <type>{kind}</type>
   <listen>unix:path={socket}</listen>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
@@ -43,6 +43,7 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 
 # Notifications never expire and none wait in a queue, so history() sees all.
 DUNSTRC = """[global]
+    dmenu = {pick}
     notification_limit = 0
     history_length = 1000
     font = Monospace 8
@@ -66,6 +67,20 @@ class Desktop:
         raw = json.loads(self._dunstctl("history"))
         entries = raw["data"][0]  # D-Bus "aa{sv}": one array of {key: {"type", "data"}}
         return [{key: value["data"] for key, value in entry.items()} for entry in reversed(entries)]
+
+    def click(self, label: str) -> None:
+        """Clicks the button `label` of a shown notification, through dunst's own context
+        menu (`dunstctl context`): dunst asks its "dmenu", a script that picks `label`."""
+        (self.tmp / "pick.txt").write_text(label)
+        self._dunstctl("context")
+
+    def displayed(self) -> int:
+        """How many notifications are on screen (they stay until closed: no timeout here)."""
+        return int(self._dunstctl("count", "displayed").strip())
+
+    def set_paused(self, paused: bool) -> None:
+        """Do Not Disturb on or off (`dunstctl set-paused`)."""
+        self._dunstctl("set-paused", "true" if paused else "false")
 
     def _dunstctl(self, *args: str) -> str:
         done = subprocess.run(["dunstctl", *args], env=self.env, capture_output=True,
@@ -143,18 +158,49 @@ def _start_xvfb(stack: contextlib.ExitStack, tmp: Path) -> str:
     return ":" + _started(proc, number, "Xvfb", tmp / "xvfb.log")
 
 
-def _start_bus(stack: contextlib.ExitStack, tmp: Path) -> str:
-    config = tmp / "bus.conf"
-    config.write_text(BUS_CONFIG.format(socket=tmp / "bus"))
+def _start_bus(stack: contextlib.ExitStack, tmp: Path, kind: str = "session") -> str:
+    name = "bus" if kind == "session" else kind
+    config = tmp / f"{name}.conf"
+    config.write_text(BUS_CONFIG.format(socket=tmp / name, kind=kind))
     proc = _spawn(stack, ["dbus-daemon", f"--config-file={config}", "--nofork",
                           "--print-address=1", "--nosyslog"], stdout=subprocess.PIPE,
-                  stderr=_log_file(stack, tmp / "dbus.log"), text=True)
-    return _started(proc, proc.stdout.readline(), "dbus-daemon", tmp / "dbus.log")
+                  stderr=_log_file(stack, tmp / f"{name}-dbus.log"), text=True)
+    address = _started(proc, proc.stdout.readline(), "dbus-daemon", tmp / f"{name}-dbus.log")
+    BUS_PIDS[address] = proc.pid
+    return address
+
+
+BUS_PIDS: dict[str, int] = {}  # address -> dbus-daemon pid (to stop one with SIGSTOP)
+
+
+@contextlib.contextmanager
+def private_buses() -> Iterator[dict[str, str]]:
+    """A private session bus and a private stand-in for the system bus (no X, no dunst):
+    the environment to run with (DBUS_SESSION_BUS_ADDRESS, DBUS_SYSTEM_BUS_ADDRESS)."""
+    require_tools()
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bus-"))
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        env["DBUS_SESSION_BUS_ADDRESS"] = _start_bus(stack, tmp)
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = _start_bus(stack, tmp, "system")
+        yield env
+
+
+def send_signal(env: dict[str, str], bus: str, path: str, member: str, *args: str) -> None:
+    """`dbus-send --type=signal` on the bus ("session" or "system") that env names.
+    `member` is interface.Member; args as dbus-send writes them ("boolean:true")."""
+    address = env["DBUS_SESSION_BUS_ADDRESS" if bus == "session" else "DBUS_SYSTEM_BUS_ADDRESS"]
+    subprocess.run(["dbus-send", f"--bus={address}", "--type=signal", path, member, *args],
+                   env=env, check=True, timeout=10, capture_output=True)
 
 
 def _start_dunst(stack: contextlib.ExitStack, desk: Desktop) -> None:
     config = desk.tmp / "dunstrc"
-    config.write_text(DUNSTRC)
+    pick = desk.tmp / "pick.sh"  # dunst's menu program: answers with the line naming the label
+    pick.write_text(f"#!/bin/sh\ngrep -m1 -F -- \"$(cat {desk.tmp / 'pick.txt'})\"\n")
+    pick.chmod(0o755)
+    config.write_text(DUNSTRC.format(pick=pick))
     proc = _spawn(stack, ["dunst", "-config", str(config)], env=desk.env,
                   stdout=_log_file(stack, desk.tmp / "dunst.log"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + START_TIMEOUT_S

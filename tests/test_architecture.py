@@ -131,9 +131,13 @@ OWNERS = {
     "mediapipe": {"adapters/mediapipe_pose.py"},
     "plyer": {"adapters/notify.py"},
     "sqlite3": {"adapters/history.py"},
+    "jeepney": {"adapters/dbus.py"},  # every D-Bus adapter goes through adapters/dbus.py
     "matplotlib": set(),  # charts are SVG text (adapters/charts.py)
+    "dask": {"adapters/dask_engine.py"},
+    "distributed": {"adapters/dask_engine.py"},
+    "multiprocessing": {"adapters/processes.py"},
 }
-OWNED_BY_ADAPTERS = {"cv2", "mediapipe", "plyer", "platformdirs", "sqlite3"}
+OWNED_BY_ADAPTERS = {"cv2", "mediapipe", "plyer", "platformdirs", "sqlite3", "jeepney"}
 
 
 def test_heavy_libraries_stay_in_their_adapters():

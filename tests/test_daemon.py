@@ -292,15 +292,16 @@ def test_pause_releases_the_camera_and_resume_reopens_it():
     assert clock.t >= 1060.0
 
 
-STATUS_KEYS = ["state", "present", "presence", "score", "reasons", "seated_min", "next_break_min",
-               "paused_until", "snoozed_until", "posture_alerts", "profile", "profile_note",
+STATUS_KEYS = ["running", "state", "paused", "pause_reason", "present", "presence", "score",
+               "reasons", "seated_min", "next_break_min", "paused_until", "snoozed_until", "posture_alerts", "profile", "profile_note",
                "camera", "camera_error", "notifier", "last_notification", "source", "stopping",
                "pid", "today", "history", "history_pending_s"]
 
 
 def test_asking_for_status_changes_nothing_and_answers_the_same_keys():
     settings = Settings(source="x.jsonl")
-    daemon = Daemon(settings, type("Feed", (), {"live": False})(), build_session(settings),
+    feed = type("Feed", (), {"live": False, "release": lambda self: None})()
+    daemon = Daemon(settings, feed, build_session(settings),
                     type("N", (), {"notify": lambda self, t, b: True})(), "")
     for t in range(13):  # 12 s seated
         daemon.session.update(TimedPose(float(t), person()))
@@ -313,6 +314,7 @@ def test_asking_for_status_changes_nothing_and_answers_the_same_keys():
     assert (monitor.paused_until, dict(vars(monitor.breaks)), monitor.totals) == before
     assert list(answer) == STATUS_KEYS  # `status --json` and the wire keep their keys
     assert answer["paused_until"] is None and answer["state"] == "watching"
+    assert answer["paused"] is False and answer["pause_reason"] is None
     assert answer["today"] == {"seated_min": 0.2, "breaks": 0, "good_share": None,
                                "from": "this run"}
     assert DaemonStatus.from_json(json.loads(json.dumps(answer))).to_json() == answer

@@ -7,10 +7,12 @@ A command that succeeds prints nothing there; one that fails prints its one erro
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import clips
+
 import pytest
 from daemon_support import LONG_CLIP
 
@@ -62,7 +64,11 @@ def test_a_run_that_succeeds_prints_nothing_and_v_only_our_own_lines():
     install_default_profile(VIDEO)
     video = str(clips.video(VIDEO))
     quiet = posturewatch("run", "--source", video)
-    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    # stdout: what it watches, then one line per state change (issue 10), nothing else
+    first, *changes = quiet.stdout.splitlines()
+    assert first.startswith(f"posturewatch: watching {video} (profile ")
+    assert changes and all(re.fullmatch(r"\d\d:\d\d:\d\d [a-z :,]+", c) for c in changes)
     verbose = posturewatch("-v", "run", "--source", video)
     assert verbose.returncode == 0
     assert native_lines(verbose.stderr) == [] and "INFO posturewatch.app.daemon" in verbose.stderr
@@ -83,7 +89,10 @@ def test_run_on_a_truncated_video_fails_with_one_error_line(tmp_path, clip, word
     done = posturewatch("run", "--source", str(half))
     assert done.returncode == 4  # BadVideo
     assert done.stderr.startswith(f"posturewatch: error: {half}: ") and words in done.stderr
-    assert done.stderr.count("\n") == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    # stdout has at most what `run` says while it watches (issue 10): no error there
+    assert all(ln.startswith("posturewatch: watching ") or ln[2] == ":"
+               for ln in done.stdout.splitlines()) and "error" not in done.stdout
 
 
 def test_control_commands_that_succeed_print_nothing_on_stderr():

@@ -91,6 +91,18 @@ class HistoryError(PostureWatchError):
     exit_code = 14
 
 
+class BatchIncomplete(PostureWatchError):
+    """Some inputs of a batch failed; the others were analysed (see the batch's summary)."""
+
+    exit_code = 15
+
+
+class ClusterError(PostureWatchError):
+    """A Dask cluster that cannot be reached or used (or dask is not installed)."""
+
+    exit_code = 16
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: unwind like Ctrl-C (temporary files removed), then exit 143.
 

@@ -193,6 +193,7 @@ class FallbackNotifier:
     """
 
     name = "fallback"
+    takes_kind = True  # "posture", "break", "summary" or "": for notifiers that use it
 
     def __init__(self, chain: Sequence[Notifier]) -> None:
         if not chain:
@@ -202,19 +203,21 @@ class FallbackNotifier:
         self.cancelled = False
         self._failing: set[str] = set()
 
-    def notify(self, title: str, message: str) -> bool:
+    def notify(self, title: str, message: str, kind: str = "") -> bool:
         for notifier in self.chain:
             if self.cancelled:
                 return False
-            if self._try(notifier, title, message):
+            if self._try(notifier, title, message, kind):
                 self._set_active(notifier.name)
                 return True
         log.warning("no notifier could show %r", title)
         return False
 
-    def _try(self, notifier: Notifier, title: str, message: str) -> bool:
+    def _try(self, notifier: Notifier, title: str, message: str, kind: str = "") -> bool:
         try:
-            delivered = bool(notifier.notify(title, message))
+            delivered = bool(notifier.notify(title, message, kind=kind)
+                             if getattr(notifier, "takes_kind", False)
+                             else notifier.notify(title, message))
             reason = getattr(notifier, "last_error", "") if not delivered else ""
         except Exception as exc:  # a notifier bug must not stop monitoring
             log.debug("notifier %s raised", notifier.name, exc_info=True)
@@ -256,6 +259,7 @@ class BackgroundNotifier:
     """
 
     name = "background"
+    takes_kind = True
 
     def __init__(self, inner: Notifier, max_pending: int = 8) -> None:
         self.inner = inner
@@ -266,13 +270,13 @@ class BackgroundNotifier:
     def active(self) -> str:
         return getattr(self.inner, "active", "")
 
-    def notify(self, title: str, message: str) -> bool:
+    def notify(self, title: str, message: str, kind: str = "") -> bool:
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name="posturewatch-notify",
                                             daemon=True)
             self._thread.start()
         try:
-            self._queue.put_nowait((title, message))
+            self._queue.put_nowait((title, message, kind))
         except queue.Full:
             log.warning("notification %r dropped: %d earlier ones still wait for the "
                         "notification server", title, self._queue.qsize())
@@ -282,7 +286,10 @@ class BackgroundNotifier:
     def _work(self) -> None:
         while (item := self._queue.get()) is not None:
             try:
-                self.inner.notify(*item)
+                if getattr(self.inner, "takes_kind", False):
+                    self.inner.notify(*item[:2], kind=item[2])
+                else:
+                    self.inner.notify(*item[:2])
             except Exception:  # a notifier bug must not end the worker
                 log.exception("notification failed")
 
@@ -312,13 +319,18 @@ class BackgroundNotifier:
         return True
 
 
-def default_notifier(env: Mapping[str, str] | None = None) -> FallbackNotifier:
-    """plyer (where it can report failures) -> notify-send (Linux/BSD) -> console.
+def default_notifier(env: Mapping[str, str] | None = None,
+                     on_action: Callable[[str], None] | None = None) -> FallbackNotifier:
+    """D-Bus (buttons, Do Not Disturb) -> plyer (where it can report failures) ->
+    notify-send (Linux/BSD) -> console.
 
-    `env` is the environment notify-send runs with; plyer always uses this
-    process's own environment.
+    `env` is the environment notify-send runs with; plyer and D-Bus always use
+    this process's own environment. `on_action(key)` hears the buttons clicked.
     """
     chain: list[Notifier] = []
+    if os.name == "posix" and sys.platform != "darwin":
+        from .dbus_notify import DBusNotifier
+        chain.append(DBusNotifier(on_action))
     plyer = PlyerNotifier()
     if plyer.usable():
         chain.append(plyer)

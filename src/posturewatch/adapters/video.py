@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -30,6 +29,7 @@ import cv2
 from ..core.sampling import FrameSampler
 from ..errors import BadVideo, CameraError, InputNotFound
 from ..ports import Frame, SourceInfo
+from .clock import boot_clock
 from .native_logs import native_logs_wanted
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,8 @@ class VideoFileSource:
 
 
 class LiveSource:
-    """A camera (index or device path) or a stream URL, stamped by a monotonic clock.
+    """A camera (index or device path) or a stream URL, stamped by a monotonic clock that
+    counts a suspend (adapters/clock.py: the daemon's clock, so a night asleep is time).
 
     `open_now=False` opens the device on the first read (a service that waits
     for its camera); `flush` frames are dropped before each `read(due)`.
@@ -209,7 +210,7 @@ class LiveSource:
     live = True
 
     def __init__(self, spec: str, fps: float = 0.0, max_width: int = DEFAULT_MAX_WIDTH,
-                 clock: Callable[[], float] = time.monotonic, capture: Capture = open_capture,
+                 clock: Callable[[], float] = boot_clock, capture: Capture = open_capture,
                  flush: int = 1, open_now: bool = True) -> None:
         self.spec, self.fps, self.max_width, self.clock = spec, fps, max_width, clock
         self.capture, self.flush = capture, flush

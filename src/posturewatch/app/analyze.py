@@ -12,7 +12,8 @@ from ..adapters import config, profiles, strict_json
 from ..adapters.csv_out import ObservationCsv
 from ..adapters.files import check_distinct, local_path
 from ..adapters.pose_log import PoseLogWriter
-from ..core.settings import DEFAULTS
+from ..core.baseline import Baseline
+from ..core.settings import DEFAULTS, Settings
 from ..core.summary import Summary, SummaryBuilder
 from ..ports import SourceInfo
 from . import flags, recording_report, report
@@ -80,12 +81,6 @@ def _profile(args: argparse.Namespace):
     return None
 
 
-def _timeline(profile, settings, frame_step: float) -> Timeline:
-    """The session the daemon would run with the user's settings, at the recording's rate
-    (without a profile: presence only)."""
-    return new_timeline(profile.baseline if profile else None, at_rate(settings, frame_step))
-
-
 def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     return {"--csv": None if args.csv is None else local_path(args.csv, "--csv"),
             "--poses": None if args.poses is None else local_path(args.poses, "--poses"),
@@ -107,41 +102,61 @@ def analyse(args: argparse.Namespace) -> Analysis:
     outputs = _outputs(args)
     read: dict[str, Path | None] = {"the input": source, "the pose model": flags.model_file(args.model)}
     check_distinct(read, outputs)  # before the slow model load, and again below
-    builder, profile = SummaryBuilder(), _profile(args)
+    profile = _profile(args)
     settings = DEFAULTS
     if profile is not None:  # errors before the long part
         effective = config.load()
         read.update({"the calibration profile": profile.path, "the config file": effective.path})
         settings = effective.settings
-    trace = recording_report.Trace() if getattr(args, "report", None) else None
+    return analyse_recording(
+        source, fps=args.fps, start=args.start, end=args.end, model=args.model,
+        baseline=profile.baseline if profile else None, settings=settings,
+        trace=bool(getattr(args, "report", None)), csv=outputs["--csv"], poses=outputs["--poses"],
+        check=lambda model: check_distinct({**read, "the pose model file": model}, outputs),
+        started=started)
+
+
+def analyse_recording(source: Path, *, fps: float | None = None, start: float = 0.0,
+                      end: float | None = None, model: str | None = None,
+                      baseline: Baseline | None = None, settings: Settings = DEFAULTS,
+                      trace: bool = False, csv: Path | None = None, poses: Path | None = None,
+                      check=lambda model_file: None, progress=Progress,
+                      started: float | None = None) -> Analysis:
+    """`analyze`'s code path with plain parameters (batch runs it in its workers).
+
+    `check(model_file)` runs once the model file is known; `progress(expected_s, label)`
+    makes the context manager told how far the analysis got.
+    """
+    started = time.perf_counter() if started is None else started
+    builder = SummaryBuilder()
+    traced = recording_report.Trace() if trace else None
     first_t = last_t = None
-    extra = ("state", "score", "reasons") if profile else ()
+    extra = ("state", "score", "reasons") if baseline is not None else ()
     with ExitStack() as stack:
-        poses = stack.enter_context(open_poses(source, args.fps, args.start, args.end, args.model))
-        check_distinct({**read, "the pose model file": poses.model_file}, outputs)
-        timeline = _timeline(profile, settings, poses.frame_step)
-        csv_path, log_path = outputs["--csv"], outputs["--poses"]
-        csv_out = stack.enter_context(ObservationCsv(csv_path, extra)) if csv_path else None
-        log_out = stack.enter_context(PoseLogWriter(log_path, poses.header)) if log_path else None
-        progress = stack.enter_context(Progress(poses.expected_s, f"analysing {source.name}"))
-        for timed in poses:
+        stream = stack.enter_context(open_poses(source, fps, start, end, model))
+        check(stream.model_file)
+        timeline = new_timeline(baseline, at_rate(settings, stream.frame_step))
+        csv_out = stack.enter_context(ObservationCsv(csv, extra)) if csv else None
+        log_out = stack.enter_context(PoseLogWriter(poses, stream.header)) if poses else None
+        shown = stack.enter_context(progress(stream.expected_s, f"analysing {source.name}"))
+        for timed in stream:
             obs = timeline.update(timed)
             builder.update(obs)
-            if trace is not None:
-                trace.update(obs, timeline)
+            if traced is not None:
+                traced.update(obs, timeline)
             if log_out:
                 log_out.write(timed)
             if csv_out:
                 csv_out.write(obs, _csv_extra(timeline))
             first_t = obs.t if first_t is None else first_t
             last_t = obs.t
-            progress.update(obs.t - first_t)
-    end_s = None if last_t is None else last_t + poses.frame_step
+            shown.update(obs.t - first_t)
+    end_s = None if last_t is None else last_t + stream.frame_step
     if end_s is not None:
         timeline.finish(end_s)
-    return Analysis(poses.header.source, poses.header.model, builder.result(end_s),
+    return Analysis(stream.header.source, stream.header.model, builder.result(end_s),
                     0.0 if last_t is None else end_s - first_t, time.perf_counter() - started,
-                    timeline if timeline.tracker else None, trace)
+                    timeline if timeline.tracker else None, traced)
 
 
 def run(args: argparse.Namespace) -> int:

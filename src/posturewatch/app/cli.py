@@ -29,8 +29,9 @@ from ..errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, OutputError, PostureWat
 log = logging.getLogger(__name__)
 
 # Command modules, in the order `--help` lists them.
-COMMANDS = ("analyze", "calibrate", "evaluate", "model_cmd", "daemon.run_cmd", "daemon.control_cmd",
-            "config_cmd", "autostart_cmd", "stats_cmd", "report_cmd", "history_cmd", "tips_cmd")
+COMMANDS = ("analyze", "batch", "calibrate", "evaluate", "model_cmd", "daemon.run_cmd",
+            "daemon.control_cmd", "config_cmd", "autostart_cmd", "stats_cmd", "report_cmd",
+            "history_cmd", "tips_cmd")
 # OSErrors that mean "the disk (or the output) cannot take what we write", wherever they happen.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 

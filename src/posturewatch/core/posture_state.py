@@ -149,7 +149,9 @@ class PostureTracker:
             # a few frames to lock onto the user again: no judging yet.
             self.state = "uncertain"
             return []
-        devs = deviations(obs.features, self.baseline)
+        # No features: seated but unseen (another app has the camera, core.holds).
+        devs = (deviations(obs.features, self.baseline) if obs.features is not None
+                else Deviations())
         if devs.head_drop is None:
             # Nothing to judge a slouch by (no shoulders, no calibrated head): never an alert.
             self.state = "uncertain"

@@ -44,6 +44,10 @@ class Settings:
     history: bool = True  # keep the per-minute history (docs/history.md)
     history_days: float = 365.0  # days of history kept; older records are deleted
     daily_summary: bool = True  # a notification with the day's totals
+    tray: bool = True  # a tray icon (StatusNotifierItem) where the desktop shows them
+    pause_on_lock: bool = True  # release the camera while the screen is locked or asleep
+    camera_courtesy: bool = True  # give the camera up while another app uses it
+    camera_device: str = ""  # the device node other apps open; "" = from source (0: /dev/video0)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -86,6 +90,12 @@ HELP = {
     "history": "keep a history of your days (per-minute totals and events, never images)",
     "history_days": "days of history kept; older records are deleted",
     "daily_summary": "notify the day's totals at its end (or at the next start)",
+    "tray": "show a tray icon with the state and a menu (desktops with StatusNotifierItem)",
+    "pause_on_lock": "release the camera while the screen is locked or the system sleeps "
+                     "(the time counts as away)",
+    "camera_courtesy": "give the camera up while another app (a video call) uses it",
+    "camera_device": "the camera's device node to watch for other apps (empty: from source, "
+                     "0 is /dev/video0)",
 }
 
 # (lowest allowed, highest allowed, lowest is exclusive)

@@ -7,6 +7,11 @@
     control_cmd.py  `start`, `stop`, `status`, `pause`, `resume`, `snooze`, `break`
     history_sink.py samples and events into the history file
 
-Desktop integrations (tray, screen lock, camera courtesy, notification actions) are
-wired here too, as adapters that turn OS happenings into the loop's control commands.
+    holding.py      the loop's side of the desktop's pauses (screen locked, suspend, camera busy)
+    console.py      what `run` prints on stdout: what it watches, then state changes
+    desktop.py      starts the desktop adapters; they send control commands through the socket
+    tray_menu.py    what the tray icon shows and what its menu sends
+
+The adapters themselves (D-Bus, screen lock, camera courtesy, tray, notification buttons)
+live in adapters/: dbus.py, screen_lock.py, camera_use.py, tray.py, dbus_notify.py.
 """

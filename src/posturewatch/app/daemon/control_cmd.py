@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from ...adapters.control import held, runtime_paths, send_command
+from ...adapters.control import NOT_RUNNING, held, runtime_paths, send_command
 from ...adapters.files import ensure_dir
 from ...adapters.paths import user_dirs
 from ...core.advice import format_duration
@@ -90,7 +90,12 @@ def _until(value) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    status = ask(_socket(), "status")
+    try:
+        status = ask(_socket(), "status")
+    except DaemonError as exc:
+        if args.json and str(exc) == NOT_RUNNING:
+            print(json.dumps({"running": False}))  # for scripts; the error line and exit 10 stay
+        raise
     print(json.dumps(status.to_json(), indent=2) if args.json else status_text(status))
     return 0
 
@@ -103,7 +108,7 @@ def status_text(s: DaemonStatus) -> str:
         f"posture score:  {score} (issues: {reasons})",
         f"time seated:    {format_duration(s.seated_min * 60)}",
         f"next break in:  {format_duration(s.next_break_min * 60)}",
-        f"paused:         {s.paused_until or 'no'}",
+        f"paused:         {_paused_text(s)}",
         f"snoozed until:  {s.snoozed_until or 'no'}",
         f"camera:         {s.camera} ({s.source})"
         + (f" - {s.camera_error}" if s.camera_error else ""),
@@ -111,10 +116,21 @@ def status_text(s: DaemonStatus) -> str:
         f"profile:        {s.profile or 'none'}",
         f"today:          {today_text(s.today)}",
         f"history:        {s.history}",
+        f"last notice:    {s.last_notification or 'none yet'}",
     ]
     if s.profile_note:
         lines.append(f"note:           {s.profile_note}")
     return "\n".join(lines)
+
+
+def _paused_text(s: DaemonStatus) -> str:
+    if not s.paused:
+        return "no"
+    reason = s.pause_reason or "user"
+    if reason == "user":
+        return _until(s.paused_until or "until resumed") + " (by you)"
+    return reason + ("; camera released" if reason != "camera busy" else
+                     "; another app has the camera, breaks keep counting")
 
 
 def today_text(today: Today | None) -> str:

@@ -80,11 +80,14 @@ class HistorySink:
             self._save([record])
 
     def control(self, cmd: str, wall: float, now: float, status: MonitorStatus,
-                reason: str = "") -> None:
+                reason: str = "", hold_s: float | None = None) -> None:
+        """`hold_s`: how long a desktop's pause lasts (core/holds.py; the monitor does not
+        know it)."""
         if not self.on or cmd not in ("pause", "resume", "snooze"):
             return
         until = {"pause": status.paused_until, "snooze": status.snoozed_until}.get(cmd)
         seconds = None if until is None or until == float("inf") else until - now
+        seconds = hold_s if hold_s is not None else seconds
         records = self.builder.flush() if cmd == "pause" else []
         self.last_t = None  # a pause is a gap: not counted (as the monitor's restart_clock)
         detail = (reason or "command") if cmd == "pause" else ""

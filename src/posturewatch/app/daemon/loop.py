@@ -22,14 +22,16 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from ...adapters.clock import boot_clock
 from ...adapters.control import ControlServer
-from ...core import advice
+from ...core import advice, holds
 from ...core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
                             PostureRecovered, UserAway, UserReturned)
 from ...core.session import Session
 from ...core.settings import Settings
 from ...errors import CameraError, UsageError
 from . import history_sink
+from .holding import HoldsMixin
 from .status import DaemonStatus
 
 log = logging.getLogger(__name__)
@@ -45,14 +47,15 @@ class Health:
     last_notification: str = ""
 
 
-class Daemon:
+class Daemon(HoldsMixin):
     """The run loop. Everything outside it (feed, notifier, clock) is passed in."""
 
     def __init__(self, settings: Settings, feed, session: Session, notifier,
                  profile_note: str, profile_name: str = "",
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = boot_clock,
                  wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, history=None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, history=None,
+                 console=None) -> None:
         self.settings, self.feed, self.notifier = settings, feed, notifier
         self.session, self.monitor = session, session.monitor
         self.profile_note, self.profile_name = profile_note, profile_name
@@ -68,6 +71,9 @@ class Daemon:
         self.day = _dt.date.fromtimestamp(wall())
         self.wall_start = wall()
         self.history = history if history is not None else history_sink.HistorySink()
+        self.holds = holds.Holds()  # the desktop's pauses: screen locked, suspend, camera busy
+        self.said_busy = False
+        self.console = console  # console.StateLines for `run` in a terminal, or None
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -110,6 +116,9 @@ class Daemon:
             if self.monitor.is_paused(now):
                 due = self._paused(now)
                 continue
+            if (counts_as := self.holds.counts_as(now)) is not None:
+                due = self._held(now, counts_as)
+                continue
             try:
                 timed = self.feed.next(due)
             except CameraError as exc:
@@ -120,9 +129,20 @@ class Daemon:
                 log.info("the source ended; stopping")
                 break
             self._sampled(timed)
+            self.say_state(timed.t)
             due = timed.t + 1.0 / self._rate()
         self.log_summary()
         return 0
+
+    def say_state(self, now: float) -> None:
+        """A line on stdout when the state changes (cheap: no history is read)."""
+        if self.console is None:
+            return
+        s = self.monitor.status(now)
+        reason = holds.pause_reason(s.paused_until is not None, self.holds.active(now))
+        self.console.update(self.wall_at(now), {
+            "state": "camera busy" if reason == holds.CAMERA_BUSY else s.state,
+            "paused": reason is not None, "pause_reason": reason, "reasons": s.reasons})
 
     def _rate(self) -> float:
         """The presence rule's answer sets the pace: standing users are watched as closely."""
@@ -139,9 +159,7 @@ class Daemon:
         self._roll_day()
 
     def _paused(self, now: float) -> float:
-        if self.health.camera != "released":
-            self.feed.release()
-            self.health.camera = "released"
+        self.release_camera()
         until = self.monitor.paused_until
         if self.paced:
             return min(until, now + POLL_SLICE_S)
@@ -168,13 +186,13 @@ class Daemon:
     def on_event(self, event) -> None:
         self.history.event(event, self.wall_at(event.t))
         if isinstance(event, PostureAlert):
-            self.notify(advice.posture_message(event))
+            self.notify(advice.posture_message(event), "posture")
         elif isinstance(event, PostureRecovered):
             log.info("posture good again after %.0f s", event.t - event.started_s)
             if self.settings.notify_recovered:
                 self.notify(advice.recovered_message(event))
         elif isinstance(event, BreakDue):
-            self.notify(advice.break_message(event, self.stretch_index))
+            self.notify(advice.break_message(event, self.stretch_index), "break")
             self.stretch_index += 1
         elif isinstance(event, BreakTaken):
             log.info(advice.break_taken_line(event))
@@ -187,10 +205,14 @@ class Daemon:
                 "Calibration out of date", "The way you sit no longer matches your calibration "
                 "— run `posturewatch calibrate` again when you sit well."))
 
-    def notify(self, message: advice.Message) -> None:
+    def notify(self, message: advice.Message, kind: str = "") -> None:
+        """`kind` ("posture", "break", "summary") picks the buttons, urgency and icon."""
         log.info("notify: %s: %s", message.title, message.body)
         try:
-            self.notifier.notify(message.title, message.body)
+            if getattr(self.notifier, "takes_kind", False):
+                self.notifier.notify(message.title, message.body, kind=kind)
+            else:
+                self.notifier.notify(message.title, message.body)
         except Exception:  # a notifier must never stop monitoring
             log.exception("notification failed")
         self.health.last_notification = f"{message.title}: {message.body}"
@@ -204,7 +226,7 @@ class Daemon:
 
     def _new_day(self) -> None:
         for message in self.history.new_day(self.day, self.stretch_index):
-            self.notify(message)
+            self.notify(message, "summary")
 
     def log_summary(self) -> None:
         log.info("%s: %s", self.day.isoformat(), self.monitor.totals.line())
@@ -218,12 +240,21 @@ class Daemon:
     # --- control ----------------------------------------------------------------
     def handle(self, cmd: str, args: dict) -> dict:
         now = self.now()
-        if cmd == "pause":
+        reason = holds.USER if cmd not in ("pause", "resume") else _reason(args)
+        if cmd == "pause" and reason == holds.USER:
             self.monitor.pause(now, _seconds(args, None))
+            self.release_camera()
             log.info("paused")
-        elif cmd == "resume":
+        elif cmd == "pause":
+            self.hold(now, reason, _seconds(args, None))
+        elif cmd == "resume" and reason == holds.USER:
             self.monitor.resume(now)
             log.info("resumed")
+        elif cmd == "resume":
+            self.unhold(now, reason)
+        elif cmd == "snooze" and args.get("breaks_only") is True:  # "remind me in 10 min"
+            self.monitor.breaks.snooze(now, _seconds(args, self.settings.snooze_s))
+            log.info("break reminder put off")
         elif cmd == "snooze":
             self.monitor.snooze(now, _seconds(args, self.settings.snooze_s))
             log.info("snoozed")
@@ -232,15 +263,20 @@ class Daemon:
         elif cmd == "stop":
             self.stopping = True
             log.info("stop requested")
+        held_s = _seconds(args, None) if cmd == "pause" and reason != holds.USER else None
         self.history.control(cmd, self.wall_at(now), now, self.monitor.status(now),
-                             str(args.get("reason") or ""))
+                             "" if reason == holds.USER else reason, held_s)
+        self.say_state(now)
         return self.status(now).to_json()  # the control socket's edge: JSON from here on
 
     def status(self, now: float) -> DaemonStatus:
         """What the monitor, the camera, the notifier and the history say; changes nothing."""
         s = self.monitor.status(now)
+        reason = holds.pause_reason(s.paused_until is not None, self.holds.active(now))
         return DaemonStatus(
-            state=s.state, present=s.present, presence=self.monitor.presence,
+            running=True, state="camera busy" if reason == holds.CAMERA_BUSY else s.state,
+            paused=reason is not None, pause_reason=reason,
+            present=s.present, presence=self.monitor.presence,
             score=None if s.score is None else round(s.score, 1), reasons=s.reasons,
             seated_min=round(s.seated_s / 60, 2), next_break_min=round(s.next_break_s / 60, 2),
             paused_until=self._wall_time(now, s.paused_until),
@@ -261,6 +297,14 @@ class Daemon:
             return "until resumed"
         moment = _dt.datetime.fromtimestamp(self.wall() + (until - now))
         return moment.isoformat(timespec="seconds")
+
+
+def _reason(args: dict) -> str:
+    reason = args.get("reason", holds.USER)
+    if reason not in holds.REASONS:
+        raise UsageError(f"reason must be one of {', '.join(holds.REASONS)}, got "
+                         f"{str(reason)[:40]!r}")
+    return reason
 
 
 def _seconds(args: dict, default: float | None) -> float | None:

@@ -15,7 +15,8 @@ from ...adapters import config as config_file
 from ...adapters.control import ControlServer, InstanceLock, runtime_paths
 from ...core.settings import Settings
 from .. import flags
-from . import history_sink, setup as daemon_setup
+from . import console, history_sink, setup as daemon_setup
+from .desktop import Commands, Desktop
 from .loop import Daemon
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def _run(settings: Settings, model_origin: str, verbose: int,
          stopper: daemon_setup.Stopper) -> int:
     with ExitStack() as stack:
         stack.enter_context(daemon_setup.stop_on_signals(stopper))
-        stack.enter_context(daemon_setup.log_to_file(verbose))
+        log_file = stack.enter_context(daemon_setup.log_to_file(verbose))
         paths = runtime_paths()
         stack.enter_context(InstanceLock(paths.lock))
         setup = daemon_setup.daemon_session(settings, model_origin)
@@ -112,15 +113,19 @@ def _run(settings: Settings, model_origin: str, verbose: int,
             daemon_setup.say(note)
         history = stack.enter_context(history_sink.open_sink(
             settings, setup.profile_name, setup.session.monitor.breaks.config.max_step_s))
-        notifier = daemon_setup.notifier()
+        commands = Commands(paths.socket)  # the desktop's way in: the control socket
+        notifier = daemon_setup.notifier(on_action=commands.button)
+        lines = console.StateLines()
         daemon = Daemon(settings, feed, setup.session, notifier, note, setup.profile_name,
-                        history=history)
+                        history=history, console=lines)
         # Queued notifications go out when a file ends; on a stop only briefly.
         stack.callback(lambda: notifier.close(0.25 if daemon.stopping else NOTIFY_DRAIN_S,
                                               give_up=lambda: daemon.stopping))
         daemon.server = stack.enter_context(ControlServer(paths.socket, daemon.handle))
+        stack.enter_context(Desktop(settings, commands))
         stopper.daemon = daemon
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
+        lines.say(console.watching_line(settings, setup.profile_name, log_file.baseFilename))
         return daemon.run()
 
 

@@ -110,9 +110,10 @@ def open_feed(settings: Settings) -> PoseStream:
                          camera_now=not settings.retry_camera)
 
 
-def notifier() -> BackgroundNotifier:
-    """The notifier chain on a worker thread: a hung notification server never blocks the loop."""
-    return BackgroundNotifier(default_notifier())
+def notifier(on_action=None) -> BackgroundNotifier:
+    """The notifier chain on a worker thread: a hung notification server never blocks the loop.
+    `on_action(key)` hears the notification buttons ("snooze", "break", "later")."""
+    return BackgroundNotifier(default_notifier(on_action=on_action))
 
 
 class StoppedEarly(BaseException):

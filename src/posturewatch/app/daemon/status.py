@@ -49,7 +49,10 @@ class Today:
 
 @dataclass(frozen=True)
 class DaemonStatus:
-    state: str  # the monitor's: paused, starting, away, standing, good, poor, ...
+    running: bool  # True from a daemon; `status --json` prints {"running": false} without one
+    state: str  # the monitor's (paused, starting, away, standing, good, poor, ...) or camera busy
+    paused: bool  # by the user or by the desktop (screen locked, suspend, camera busy)
+    pause_reason: str | None  # core/holds.py's reasons; None when not paused
     present: bool
     presence: str  # the presence rule's last answer: present, standing, away
     score: float | None
