@@ -11,7 +11,7 @@ from daemon_support import LONG_CLIP, SLOUCH_CLIP, make_profile, spawn_run, stat
 
 from posturewatch.adapters.control import runtime_paths, send_command
 from posturewatch.app import cli
-from posturewatch.app.daemon.console import StateLines, state_words
+from posturewatch.app.daemon.console import StateLines, StateNow, state_words
 
 
 def test_run_names_what_it_watches_then_prints_one_line_per_state_change(tmp_path, capsys):
@@ -31,14 +31,14 @@ def test_run_names_what_it_watches_then_prints_one_line_per_state_change(tmp_pat
 
 
 def test_state_words_name_the_pause_reason():
-    assert state_words({"state": "paused", "paused": True, "pause_reason": "user"}) == \
-        "paused: user"
-    assert state_words({"state": "away", "paused": True, "pause_reason": "screen locked"}) == \
-        "paused: screen locked"
-    assert state_words({"state": "camera busy", "paused": True,
-                        "pause_reason": "camera busy"}).startswith("camera busy")
+    assert state_words(StateNow("paused", True, "user")) == "paused: user"
+    assert state_words(StateNow("away", True, "screen locked")) == "paused: screen locked"
+    assert state_words(StateNow("camera busy", True, "camera busy")) == \
+        "camera busy: another app has the camera"
+    assert state_words(StateNow("poor", reasons=("head_drop", "lean_in"))) == \
+        "poor posture: head drop, lean in"
     lines = StateLines(stream=open("/dev/full", "w"))
-    lines.update(0.0, {"state": "good"})  # a full stdout is not our problem to die of
+    lines.update(0.0, StateNow("good"))  # a full stdout is not our problem to die of
     assert lines.last == "good posture"
 
 

@@ -5,6 +5,7 @@ the menu's entries, clicked as a host does (dbusmenu Event), drive the daemon.""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import subprocess
 import time
 
@@ -17,6 +18,7 @@ from desktop import desktop_session
 from screenshot import screenshot
 
 from posturewatch.adapters.tray import COLORS
+from posturewatch.app.daemon.status import DaemonStatus
 from posturewatch.app.daemon.tray_menu import MENU, enabled, icon_state, tooltip
 
 pytestmark = pytest.mark.desktop
@@ -95,7 +97,19 @@ def test_the_icon_shows_the_state_and_the_menu_drives_the_daemon(tmp_path):
     assert "tray menu: quit" in log_text()
 
 
-@pytest.mark.parametrize("status, state", [
+WATCHING = DaemonStatus(
+    running=True, state="good", paused=False, pause_reason=None, present=True,
+    presence="present", score=None, reasons=(), seated_min=0.0, next_break_min=30.0,
+    paused_until=None, snoozed_until=None, posture_alerts=True, profile=None, profile_note="",
+    camera="ok", camera_error="", notifier="dbus", last_notification="", source="0",
+    stopping=False, pid=1, today=None, history="on (/x)", history_pending_s=0.0)
+
+
+def status(**changes) -> DaemonStatus:
+    return dataclasses.replace(WATCHING, **changes)
+
+
+@pytest.mark.parametrize("changes, state", [
     ({"state": "good"}, "good"), ({"state": "looking_down"}, "good"),
     ({"state": "poor"}, "poor"), ({"state": "away"}, "away"), ({"state": "standing"}, "standing"),
     ({"state": "paused", "paused": True, "pause_reason": "user"}, "paused"),
@@ -103,15 +117,15 @@ def test_the_icon_shows_the_state_and_the_menu_drives_the_daemon(tmp_path):
     ({"state": "camera busy", "paused": True, "pause_reason": "camera busy"}, "camera busy"),
     ({"state": "uncertain"}, "watching"),
 ])
-def test_icon_states(status, state):
-    assert icon_state(status) == state
+def test_icon_states(changes, state):
+    assert icon_state(status(**changes)) == state
 
 
 def test_tooltip_and_entries():
-    status = {"state": "paused", "paused": True, "pause_reason": "user", "seated_min": 12.0,
-              "next_break_min": 18.0, "history": "on (/x)"}
-    assert tooltip(status) == ("posturewatch: paused (user)",
+    paused = status(state="paused", paused=True, pause_reason="user", seated_min=12.0,
+                    next_break_min=18.0)
+    assert tooltip(paused) == ("posturewatch: paused (user)",
                                "seated 12 min 00 s, next break in 18 min 00 s")
-    assert enabled(status) == {"pause30": False, "pause60": False, "pause": False,
+    assert enabled(paused) == {"pause30": False, "pause60": False, "pause": False,
                                "resume": True, "report": True}
-    assert enabled({"paused": False, "history": "off: turned off"})["report"] is False
+    assert enabled(status(history="off: turned off"))["report"] is False

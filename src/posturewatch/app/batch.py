@@ -38,20 +38,6 @@ COLUMNS = ("name", "input", "output", "status", "error", "resumed", "duration_s"
            "presence", *(f"share_{s}" for s in STATES), "episodes", "alerts", "elapsed_s")
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
-    return value
-
-
-def positive(text: str) -> float:
-    value = flags.seconds(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "batch", help="analyse many recordings (every core, or a Dask cluster)",
@@ -62,17 +48,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="video files, pose logs, folders (searched recursively) or glob patterns")
     parser.add_argument("--out", required=True, metavar="DIR", type=Path, help="where the results go")
-    parser.add_argument("--fps", type=flags.fps, default=None, metavar="N",
-                        help=f"frames analysed per second of video (default {DEFAULT_VIDEO_FPS:g}; "
-                        "0 = every frame; pose logs replay every pose unless given)")
-    parser.add_argument("--model", metavar="SPEC", help="lite, full or heavy, or a path to a .task file")
+    flags.add_fps(parser, f"frames analysed per second of video (default {DEFAULT_VIDEO_FPS:g}; "
+                  "0 = every frame; pose logs replay every pose unless given)")
+    flags.add_model(parser)
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--profile", metavar="NAME", help="judge posture against this calibration profile")
     who.add_argument("--calibration", metavar="FILE", help="like --profile, from a profile file")
-    who.add_argument("--calibrate-first", type=positive, metavar="SECONDS", dest="calibrate_first",
+    who.add_argument("--calibrate-first", type=flags.positive_seconds, metavar="SECONDS", dest="calibrate_first",
                      help="judge each recording against its own first SECONDS (sitting upright), "
                      "as `calibrate --from-video REC --end SECONDS` would")
-    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+    parser.add_argument("--jobs", type=flags.count, default=None, metavar="N",
                         help=f"worker processes (default: the cores this process may use, {available_cores()})")
     parser.add_argument("--report", action="store_true", help="also write an HTML report per input (NAME.html)")
     parser.add_argument("--force", action="store_true", help="analyse inputs again even if done before")

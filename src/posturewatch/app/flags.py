@@ -61,6 +61,25 @@ def positive(text: str) -> float:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    """Seconds, more than 0 (and at most MAX_SECONDS)."""
+    value = seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number, 1 or more (how many workers ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
 def non_negative(text: str) -> float:
     """A finite number, 0 or more (upper bound: as `positive`)."""
     value = number(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+from dataclasses import dataclass
 from typing import TextIO
 
 from ...core.settings import Settings
@@ -31,12 +32,23 @@ def watching_line(settings: Settings, profile: str, log_path: str) -> str:
             f"log: {log_path}; stop with Ctrl-C or `posturewatch stop`")
 
 
-def state_words(status: dict) -> str:
-    if status.get("paused") and status.get("state") != "camera busy":
-        return f"paused: {status.get('pause_reason') or 'user'}"
-    words = STATE_WORDS.get(status["state"], status["state"].replace("_", " "))
-    if status["state"] == "poor" and status.get("reasons"):
-        words += ": " + ", ".join(r.replace("_", " ") for r in status["reasons"])
+@dataclass(frozen=True)
+class StateNow:
+    """What a state line says: the state, whether (and why) paused, what is poor."""
+
+    state: str
+    paused: bool = False
+    pause_reason: str | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def state_words(status: StateNow) -> str:
+    """Also takes a status.DaemonStatus, which has the same fields."""
+    if status.paused and status.state != "camera busy":
+        return f"paused: {status.pause_reason or 'user'}"
+    words = STATE_WORDS.get(status.state, status.state.replace("_", " "))
+    if status.state == "poor" and status.reasons:
+        words += ": " + ", ".join(r.replace("_", " ") for r in status.reasons)
     return words
 
 
@@ -53,8 +65,8 @@ class StateLines:
         except (OSError, ValueError):  # a closed or full stdout must not stop monitoring
             pass
 
-    def update(self, wall: float, status: dict) -> None:
-        if status["state"] == "starting":
+    def update(self, wall: float, status: StateNow) -> None:
+        if status.state == "starting":
             return
         words = state_words(status)
         if words != self.last:
@@ -62,4 +74,4 @@ class StateLines:
             self.say(f"{_dt.datetime.fromtimestamp(wall):%H:%M:%S} {words}")
 
 
-__all__ = ["StateLines", "state_words", "watching_line"]
+__all__ = ["StateLines", "StateNow", "state_words", "watching_line"]

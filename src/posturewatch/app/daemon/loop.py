@@ -31,6 +31,7 @@ from ...core.session import Session
 from ...core.settings import Settings
 from ...errors import CameraError, UsageError
 from . import history_sink
+from .console import StateNow
 from .holding import HoldsMixin
 from .status import DaemonStatus
 
@@ -140,9 +141,9 @@ class Daemon(HoldsMixin):
             return
         s = self.monitor.status(now)
         reason = holds.pause_reason(s.paused_until is not None, self.holds.active(now))
-        self.console.update(self.wall_at(now), {
-            "state": "camera busy" if reason == holds.CAMERA_BUSY else s.state,
-            "paused": reason is not None, "pause_reason": reason, "reasons": s.reasons})
+        self.console.update(self.wall_at(now), StateNow(
+            "camera busy" if reason == holds.CAMERA_BUSY else s.state, reason is not None,
+            reason, s.reasons))
 
     def _rate(self) -> float:
         """The presence rule's answer sets the pace: standing users are watched as closely."""

@@ -19,6 +19,7 @@ import threading
 from ...adapters.paths import user_dirs
 from ...adapters.tray import MenuItem, TrayIcon
 from ...core.advice import format_duration
+from .status import DaemonStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +43,31 @@ STATE_WORDS = {"good": "good posture", "poor": "poor posture", "away": "away",
                "standing": "standing", "paused": "paused", "camera busy": "camera busy"}
 
 
-def icon_state(status: dict) -> str:
+def icon_state(status: DaemonStatus) -> str:
     """good / poor / away / standing / paused / camera busy (else "watching")."""
-    if status.get("pause_reason") == "camera busy" and status.get("state") == "camera busy":
+    if status.pause_reason == "camera busy" and status.state == "camera busy":
         return "camera busy"
-    if status.get("paused"):
+    if status.paused:
         return "paused"
-    state = status.get("state", "")
+    state = status.state
     if state == "looking_down":
         return "good"
     return state if state in ("good", "poor", "away", "standing") else "watching"
 
 
-def tooltip(status: dict) -> tuple[str, str]:
+def tooltip(status: DaemonStatus) -> tuple[str, str]:
     state = icon_state(status)
     words = STATE_WORDS.get(state, "watching")
     if state == "paused":
-        words += f" ({status.get('pause_reason') or 'user'})"
-    text = (f"seated {format_duration(status['seated_min'] * 60)}, next break in "
-            f"{format_duration(status['next_break_min'] * 60)}")
+        words += f" ({status.pause_reason or 'user'})"
+    text = (f"seated {format_duration(status.seated_min * 60)}, next break in "
+            f"{format_duration(status.next_break_min * 60)}")
     return f"posturewatch: {words}", text
 
 
-def enabled(status: dict) -> dict[str, bool]:
-    user_paused = status.get("paused") and status.get("pause_reason") == "user"
-    has_history = str(status.get("history", "")).startswith("on")
+def enabled(status: DaemonStatus) -> dict[str, bool]:
+    user_paused = status.paused and status.pause_reason == "user"
+    has_history = status.history.startswith("on")
     return {"pause30": not user_paused, "pause60": not user_paused, "pause": not user_paused,
             "resume": bool(user_paused), "report": has_history}
 
@@ -93,8 +94,13 @@ class TrayMenu:
             self._stop.wait(POLL_S)
 
     def refresh(self) -> None:
-        status = self.commands.send("status")
-        if status is None:
+        answer = self.commands.send("status")
+        if answer is None:
+            return
+        try:
+            status = DaemonStatus.from_json(answer)
+        except (KeyError, TypeError, AttributeError):
+            log.warning("tray: the daemon's status is not one this version reads")
             return
         title, text = tooltip(status)
         self.icon.update(icon_state(status), title, text, labels={1: title[14:].capitalize()},
