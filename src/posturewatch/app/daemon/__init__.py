@@ -5,6 +5,7 @@
     loop.py         Daemon: samples the source, feeds the session, hands events to the sinks,
                     serves the control socket between samples
     control_cmd.py  `start`, `stop`, `status`, `pause`, `resume`, `snooze`, `break`
+    status.py       DaemonStatus: what `status` answers, JSON only at the control socket
     history_sink.py samples and events into the history file
 
     holding.py      the loop's side of the desktop's pauses (screen locked, suspend, camera busy)
