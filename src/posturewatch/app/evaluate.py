@@ -94,7 +94,8 @@ def evaluate_clip(clip: str, args, profile, settings: Settings = DEFAULTS) -> Cl
     for timed in poses:
         timeline.update(timed)
     timeline.finish(end_s)
-    return score_clip(name, timeline.times, timeline.states, labels, timeline.episodes)
+    return score_clip(name, timeline.times, timeline.states, labels, timeline.episodes,
+                      posture_config(settings).onset_delay_s)
 
 
 def _r(x, digits=3):
@@ -106,6 +107,7 @@ def _clip_json(s: ClipScore) -> dict:
             "f1": _r(s.poor.f1), "frames": vars(s.poor), "has_poor_posture": s.has_poor,
             "episodes": s.episodes, "recall_by_kind": {k: _r(h / n) for k, (h, n) in s.kind_hits.items()},
             "alert_latencies_s": [_r(x, 2) for x in s.latencies], "missed_onsets": s.missed_onsets,
+            "short_onsets": s.short_onsets, "covered_onsets": s.covered_onsets,
             "away_accuracy": _r(s.away_accuracy), "presence_agreement": _r(s.away_accuracy),
             "standing_agreement": _r(s.standing_accuracy)}
 
@@ -141,6 +143,8 @@ def overall(scores: list[ClipScore], onset_delay: float) -> dict:
                             "max": _r(max(latencies), 2) if latencies else None,
                             "count": len(latencies)},
         "missed_onsets": sum(s.missed_onsets for s in scores),
+        "short_onsets": sum(s.short_onsets for s in scores),
+        "covered_onsets": sum(s.covered_onsets for s in scores),
         "away_accuracy": _r(away[0] / away[1]) if away[1] else None,
         "presence_agreement": _r(away[0] / away[1]) if away[1] else None,
         "standing_agreement": _r(standing[0] / standing[1]) if standing[1] else None,
@@ -166,6 +170,16 @@ def _ok(good: bool) -> str:
     return "ok" if good else "MISSED"
 
 
+def _unexpected(t: dict) -> str:
+    """Onsets without an episode of their own that are not misses."""
+    notes = ""
+    if t["short_onsets"]:
+        notes += f"; {t['short_onsets']} shorter than the onset delay, by design no episode"
+    if t["covered_onsets"]:
+        notes += f"; {t['covered_onsets']} inside an episode still open"
+    return notes
+
+
 def _text(scores: list[ClipScore], total: dict) -> str:
     lines = [f"{'clip':<42} {'P':>4} {'R':>4} {'F1':>4} {'ep':>3} {'latency':>9} "
              f"{'presence':>8} {'standing':>8}"]
@@ -187,7 +201,7 @@ def _text(scores: list[ClipScore], total: dict) -> str:
         f"follows after alert_after): median {lat['median']} s, max {lat['max']} s "
         f"(target ≤ {targets['alert_latency_s']:g} s: "
         f"{_ok(lat['max'] is None or lat['max'] <= targets['alert_latency_s'])}); "
-        f"onsets never detected: {t['missed_onsets']}",
+        f"onsets never detected: {t['missed_onsets']}" + _unexpected(t),
         f"presence agreement: {_fmt(t['presence_agreement'])} overall, worst " + ("–" if presence is None
         else f"{presence['clip']} {_fmt(presence['agreement'])} (target ≥ {PRESENCE_TARGET} on every "
         f"clip: {_ok(presence['agreement'] >= PRESENCE_TARGET)})"),
