@@ -13,11 +13,12 @@
     clips.held(name, t)                    # the label file says no posture change is under way at t
     clips.pose_log(name, fps=5.0)          # Path of a pose log made by the real pipeline
     clips.poses(name, fps=5.0)             # [core TimedPose] replayed from that pose log
+    clips.poses(name, 1.0, variant="lite") # ... made with another pose model (the daemon's)
     clips.observations(name, fps=5.0)      # [core Observation] of them, without a profile
     clips.samples_dir(), clips.models_dir(), clips.model_path("full")
 
 Pose logs are made by the real pipeline (VideoFileSource -> MediaPipePoseEstimator
-with the full model -> adapters.pose_log.write_pose_log) once per clip and fps per
+with the full model, or the one asked for -> adapters.pose_log.write_pose_log) once per clip, fps and model per
 test session, into a session temp dir that conftest.py installs; a test that asks
 for a clip the session already ran costs nothing. With POSTUREWATCH_TEST_CACHE=<dir>
 the logs are also kept between sessions, keyed by the clip, the model file, the
@@ -81,7 +82,10 @@ def models_dir() -> Path:
 
 
 def model_path(variant: str = VARIANT) -> Path:
-    return models_dir() / f"pose_landmarker_{variant}.task"
+    path = models_dir() / f"pose_landmarker_{variant}.task"
+    if not path.is_file():
+        raise MissingTestData(f"no pose_landmarker_{variant}.task in {path.parent}")
+    return path
 
 
 # --- the index and the labels ------------------------------------------------
@@ -243,18 +247,18 @@ def _decoder_versions() -> str:
     return ";".join(found)
 
 
-def make_pose_log(clip: Path, out: Path, fps: float = DEFAULT_FPS, model: Path | None = None) -> Path:
-    """Run the real pipeline over `clip` and write its pose log to `out`."""
+def make_pose_log(clip: Path, out: Path, fps: float = DEFAULT_FPS, variant: str = VARIANT) -> Path:
+    """Run the real pipeline over `clip` with the `variant` pose model; write its pose log to `out`."""
     # Imported here: only tests that need fresh poses load MediaPipe.
     from posturewatch.adapters.mediapipe_pose import MediaPipePoseEstimator
     from posturewatch.adapters.video import VideoFileSource
     from posturewatch.pipeline import estimate_poses
 
-    model = model or model_path()
+    model = model_path(variant)
     source = VideoFileSource(clip, fps=fps)
     try:
         with MediaPipePoseEstimator(model) as estimator:
-            header = PoseLogHeader(source.info, {"variant": VARIANT, "path": str(model)}, fps)
+            header = PoseLogHeader(source.info, {"variant": variant, "path": str(model)}, fps)
             write_pose_log(out, header, estimate_poses(source, estimator))
     finally:
         source.close()
@@ -267,17 +271,18 @@ class PoseCache:
     def __init__(self, directory: Path, keep_dir: Path | None = None) -> None:
         self.directory = Path(directory)
         self.keep_dir = Path(keep_dir) if keep_dir else None
-        self._poses: dict[tuple[str, float], tuple[TimedPose, ...]] = {}
+        self._poses: dict[tuple[str, float, str], tuple[TimedPose, ...]] = {}
         self._observations: dict[tuple[str, float], tuple[Observation, ...]] = {}
 
-    def _key(self, name: str, fps: float) -> str:
+    def _key(self, name: str, fps: float, variant: str) -> str:
         clip = video(name)
-        digest = _digest(clip, model_path(), *_pipeline_sources()) + _decoder_versions()
+        digest = _digest(clip, model_path(variant), *_pipeline_sources()) + _decoder_versions()
         digest = hashlib.sha256(digest.encode()).hexdigest()
-        return f"{name}@{fps:g}fps-{digest[:12]}.jsonl"
+        model = "" if variant == VARIANT else f"-{variant}"
+        return f"{name}@{fps:g}fps{model}-{digest[:12]}.jsonl"
 
-    def pose_log(self, name: str, fps: float = DEFAULT_FPS) -> Path:
-        key = self._key(name, fps)
+    def pose_log(self, name: str, fps: float = DEFAULT_FPS, variant: str = VARIANT) -> Path:
+        key = self._key(name, fps, variant)
         path = self.directory / key
         if path.is_file():
             return path
@@ -285,16 +290,17 @@ class PoseCache:
         if kept is not None and kept.is_file():
             path.write_bytes(kept.read_bytes())
             return path
-        make_pose_log(video(name), path, fps)
+        make_pose_log(video(name), path, fps, variant)
         if kept is not None:
             self.keep_dir.mkdir(parents=True, exist_ok=True)
             kept.write_bytes(path.read_bytes())
         return path
 
-    def poses(self, name: str, fps: float = DEFAULT_FPS) -> tuple[TimedPose, ...]:
-        key = (name, float(fps))
+    def poses(self, name: str, fps: float = DEFAULT_FPS,
+              variant: str = VARIANT) -> tuple[TimedPose, ...]:
+        key = (name, float(fps), variant)
         if key not in self._poses:
-            reader = PoseLogReader(self.pose_log(name, fps))
+            reader = PoseLogReader(self.pose_log(name, fps, variant))
             try:
                 self._poses[key] = tuple(reader)
             finally:
@@ -323,14 +329,14 @@ def cache() -> PoseCache:
     return _cache[0]
 
 
-def pose_log(name: str, fps: float = DEFAULT_FPS) -> Path:
+def pose_log(name: str, fps: float = DEFAULT_FPS, variant: str = VARIANT) -> Path:
     """A pose log of the whole clip at `fps`, made by the real pipeline (do not modify it)."""
-    return cache().pose_log(name, fps)
+    return cache().pose_log(name, fps, variant)
 
 
-def poses(name: str, fps: float = DEFAULT_FPS) -> tuple[TimedPose, ...]:
-    """The clip's timed poses, replayed from its pose log."""
-    return cache().poses(name, fps)
+def poses(name: str, fps: float = DEFAULT_FPS, variant: str = VARIANT) -> tuple[TimedPose, ...]:
+    """The clip's timed poses, replayed from its pose log (made with the `variant` model)."""
+    return cache().poses(name, fps, variant)
 
 
 def observations(name: str, fps: float = DEFAULT_FPS) -> tuple[Observation, ...]:

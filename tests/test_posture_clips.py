@@ -5,8 +5,10 @@ import pytest
 
 import clips
 from posturewatch.adapters.labels import POOR, upright_opening
+from posturewatch.app.evaluate import PRESENCE_TARGET
 from posturewatch.app.session import new_timeline
 from posturewatch.core.evaluation import overall, score_clip
+from posturewatch.core.observation import observe
 from posturewatch.core.session import fit_upright
 from posturewatch.core.settings import validate
 
@@ -68,3 +70,43 @@ def test_overall_accuracy_meets_the_targets():
     assert total.recall_by_kind["slouch"] >= 0.95
     assert total.presence_agreement >= 0.95
     assert total.latency_median <= 5.0 + 2.0
+
+
+# --- as the daemon sees them: the lite model at 1 frame/s, calibrated with lite --------------
+
+DAEMON_FPS = 1.0
+
+
+def daemon_track(name):
+    """Calibrated as `calibrate --from-video --model lite` would (5 frames/s), tracked at 1."""
+    calibration = [observe(p) for p in clips.poses(name, clips.DEFAULT_FPS, "lite")]
+    timeline = new_timeline(fit_upright(calibration, *upright_opening(clips.labels(name))),
+                            validate({"fps": DAEMON_FPS}))
+    for timed in clips.poses(name, DAEMON_FPS, "lite"):
+        timeline.update(timed)
+    timeline.finish(timeline.times[-1] + 1 / DAEMON_FPS)
+    return timeline
+
+
+def daemon_score(name):
+    timeline = daemon_track(name)
+    return score_clip(name, timeline.times, timeline.states, clips.labels(name), timeline.episodes)
+
+
+@pytest.mark.video
+@pytest.mark.parametrize("name", [n for n in CALIBRATED if "away" in clips.labels(n).present()])
+def test_the_daemon_sees_the_user_leave_and_come_back(name):
+    """The lite model at 1 frame/s finds small phantom poses on background lights while the
+    chair is empty (warp_selfie_woman_leave_and_return): they are not the user coming back."""
+    assert daemon_score(name).away_accuracy >= PRESENCE_TARGET
+
+
+@pytest.mark.video
+@pytest.mark.parametrize("name", [n for n in CALIBRATED if "lateral_lean" in clips.labels(n).present()])
+def test_the_daemon_confirms_every_lean_long_enough_to_be_an_episode(name):
+    """render_m2_lateral_lean leans 4.3 s and 2.5 s: at 1 frame/s the first lean's episode
+    (confirmed as its label ends) is still open when the second begins; no onset is missed."""
+    score = daemon_score(name)
+    assert score.missed_onsets == 0
+    assert score.latencies and all(-3.0 <= x <= 8.0 for x in score.latencies), score.latencies
+    assert score.poor.f1 is None or score.poor.f1 >= 0.85

@@ -18,6 +18,7 @@ from test_core_features import FRONT, HEAD, H, P, W, pose, scaled, shifted
 
 HIPS = (P.LEFT_HIP, P.RIGHT_HIP)
 SHOULDERS = (P.LEFT_SHOULDER, P.RIGHT_SHOULDER)
+EARS = (P.LEFT_EAR, P.RIGHT_EAR)
 ALL = tuple(FRONT)
 
 # The user as calibrated: FRONT itself.
@@ -69,6 +70,21 @@ CASES = [
      None, PRESENT, "seated"),
     ("a third of the calibrated head (0.35 x a closer calibration)", pose(small_at(0.6, (320, 200))),
      PresenceReference(head_size=0.2, shoulder_width=0.45), AWAY, "someone_else"),
+    # Head and shoulders both under 45 % of the calibrated ones: more than twice as far away
+    # as the user sat, wherever it is (MediaPipe's phantoms on background lights).
+    ("head and shoulders two fifths of the calibrated ones, in the user's place",
+     pose(small_at(0.4, (320, 200))), USER, AWAY, "someone_else"),
+    ("... the same without a profile: plausible at the desk", pose(small_at(0.4, (320, 200))),
+     None, PRESENT, "seated"),
+    ("... the head alone that small (shoulders unseen): one size is not enough",
+     pose(small_at(0.4, (320, 200)), hidden=SHOULDERS), USER, PRESENT, "face"),
+    ("... risen too: not the user standing up but someone standing far behind",
+     pose(small_at(0.4, (320, 40))), USER, AWAY, "someone_else"),
+    # No head size to go by: the shoulders stand in for it, in both size rules.
+    ("ears unseen, shoulders 60 % of the calibrated width, far from the user's place",
+     pose(small_at(0.6, (560, 100)), hidden=EARS), USER, AWAY, "someone_else"),
+    ("... the same in the user's place", pose(small_at(0.6, (320, 200)), hidden=EARS), USER,
+     PRESENT, "seated"),
     # Standing.
     ("risen 150 px: nose and shoulders 2 head widths up", moved(ALL, dy=-150), USER, STANDING,
      "standing"),

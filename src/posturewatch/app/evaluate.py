@@ -91,7 +91,8 @@ def evaluate_clip(clip: str, args, profile, settings: Settings = DEFAULTS) -> Cl
     for timed in poses:
         timeline.update(timed)
     timeline.finish(end_s)
-    return score_clip(name, timeline.times, timeline.states, labels, timeline.episodes)
+    return score_clip(name, timeline.times, timeline.states, labels, timeline.episodes,
+                      posture_config(settings).onset_delay_s)
 
 
 def _r(x, digits=3):
@@ -103,6 +104,7 @@ def _clip_json(s: ClipScore) -> dict:
             "f1": _r(s.poor.f1), "frames": vars(s.poor), "has_poor_posture": s.has_poor,
             "episodes": s.episodes, "recall_by_kind": {k: _r(h / n) for k, (h, n) in s.kind_hits.items()},
             "alert_latencies_s": [_r(x, 2) for x in s.latencies], "missed_onsets": s.missed_onsets,
+            "short_onsets": s.short_onsets, "covered_onsets": s.covered_onsets,
             "away_accuracy": _r(s.away_accuracy), "presence_agreement": _r(s.away_accuracy),
             "standing_agreement": _r(s.standing_accuracy)}
 
@@ -122,6 +124,7 @@ def overall_json(total: Overall, onset_delay: float) -> dict:
         "alert_latency_s": {"median": _r(total.latency_median, 2),
                             "max": _r(total.latency_max, 2), "count": len(total.latencies)},
         "missed_onsets": total.missed_onsets,
+        "short_onsets": total.short_onsets, "covered_onsets": total.covered_onsets,
         "away_accuracy": presence, "presence_agreement": presence,
         "standing_agreement": _r(total.standing_agreement),
         "worst_clip_f1": _worst_json(total.worst_f1, "f1"),
@@ -167,7 +170,17 @@ def _latency_line(t: Overall, onset_delay: float) -> str:
     return (f"detection latency after the labelled onset (status turns poor; a notification "
             f"follows after alert_after): median {median} s, max {most} s "
             f"(target ≤ {target:g} s: {_ok(most is None or most <= target)}); "
-            f"onsets never detected: {t.missed_onsets}")
+            f"onsets never detected: {t.missed_onsets}" + _unexpected(t))
+
+
+def _unexpected(t: Overall) -> str:
+    """Onsets without an episode of their own that are not misses."""
+    notes = ""
+    if t.short_onsets:
+        notes += f"; {t.short_onsets} shorter than the onset delay, by design no episode"
+    if t.covered_onsets:
+        notes += f"; {t.covered_onsets} inside an episode still open"
+    return notes
 
 
 def _presence_lines(t: Overall) -> list[str]:

@@ -12,13 +12,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .posture_state import Episode
+from .posture_state import Episode, PostureConfig
 
 POOR = ("slouch", "lean_in", "lateral_lean")
 RIGHT_REASON = {"slouch": "head_drop", "lean_in": "lean_in", "lateral_lean": "lateral_lean"}
 AWAY_MARGIN_S = 3.0  # leaving and returning take a few seconds (and away needs 2 s): not scored
 STAND_MARGIN_S = 1.0  # standing up or sitting down takes about a second: not scored
-ONSET_EARLY_S = 3.0  # a detection this much before the labelled onset still counts (ramps)
+ONSET_EARLY_S = 3.0  # an episode beginning this much before the labelled onset is its (ramps)
+ONSET_DELAY_S = PostureConfig.onset_delay_s
 
 
 def presence_of(label: str) -> str:
@@ -68,7 +69,9 @@ class ClipScore:
     episodes: int = 0
     has_poor: bool = False
     latencies: list[float] = field(default_factory=list)
-    missed_onsets: int = 0
+    missed_onsets: int = 0  # poor posture at least the onset delay long, never confirmed
+    covered_onsets: int = 0  # poor posture that began while an episode was still open
+    short_onsets: int = 0  # poor posture shorter than the onset delay, not confirmed
     away_correct: int = 0  # frames where "away or not" agrees with the label
     away_total: int = 0
     standing_correct: int = 0  # frames with the user in view where "standing or not" agrees
@@ -123,29 +126,56 @@ def _score_presence(score: ClipScore, t: float, state: str, labels, label: str) 
         score.standing_correct += (state == "standing") == (truth == "standing")
 
 
-def _latencies(score: ClipScore, labels, times: Sequence[float], states: Sequence[str]) -> None:
-    """From each labelled onset of poor posture to the tracker confirming it (state "poor")."""
-    changes = labels.changes()
+def _poor_spans(labels) -> list[tuple[float, float]]:
+    """(onset, end) of each stretch of labelled poor posture (kinds may follow each other)."""
+    changes, spans = labels.changes(), []
     for i, change in enumerate(changes):
-        if change.after not in POOR or change.before in POOR:
-            continue
-        end = next((c.t for c in changes[i + 1:] if c.after not in POOR), float("inf"))
-        first = next((t for t, s in zip(times, states)
-                      if s == "poor" and change.t - ONSET_EARLY_S <= t < end), None)
-        if first is None:
+        if change.after in POOR and change.before not in POOR:
+            end = next((c.t for c in changes[i + 1:] if c.after not in POOR), labels.end_s)
+            spans.append((change.t, end))
+    return spans
+
+
+def _confirmed(episode: Episode, times: Sequence[float], states: Sequence[str]) -> float | None:
+    """When the tracker confirmed the episode: the state turned "poor" (the start is dated
+    back, maybe into the previous episode's last "poor" frames)."""
+    return next((t for i, (t, s) in enumerate(zip(times, states))
+                 if s == "poor" and t >= episode.start_s and (i == 0 or states[i - 1] != "poor")),
+                None)
+
+
+def _latencies(score: ClipScore, labels, times: Sequence[float], states: Sequence[str],
+               episodes: Sequence[Episode], onset_delay_s: float) -> None:
+    """From each labelled onset of poor posture to the tracker confirming the episode that
+    began with it (state "poor"). An episode counts for the onset it began near, never for
+    a later one (its "poor" state may outlast the posture by the recovery time). An episode
+    still open from an earlier onset covers the next one. Poor posture shorter than the
+    onset delay is by design not an episode: not finding one then is not a miss."""
+    credited: set[int] = set()
+    for onset, end in _poor_spans(labels):
+        began = next((i for i, e in enumerate(episodes)
+                      if i not in credited and onset - ONSET_EARLY_S <= e.start_s < end), None)
+        confirmed = _confirmed(episodes[began], times, states) if began is not None else None
+        if confirmed is not None:
+            credited.add(began)
+            score.latencies.append(confirmed - onset)
+        elif any(e.start_s < onset - ONSET_EARLY_S and e.end_s > onset for e in episodes):
+            score.covered_onsets += 1
+        elif end - onset >= onset_delay_s:
             score.missed_onsets += 1
         else:
-            score.latencies.append(first - change.t)
+            score.short_onsets += 1
 
 
 def score_clip(name: str, times: Sequence[float], states: Sequence[str], labels,
-               episodes: Sequence[Episode]) -> ClipScore:
-    """`states` are the tracker's per frame (what `status` shows)."""
+               episodes: Sequence[Episode], onset_delay_s: float = ONSET_DELAY_S) -> ClipScore:
+    """`states` are the tracker's per frame (what `status` shows); `onset_delay_s` the
+    tracker's (PostureConfig.onset_delay_s)."""
     score = ClipScore(name, has_poor=any(c in POOR for c in set(labels.labels)),
                       episodes=len(episodes))
     for t, state in zip(times, states):
         _score_frame(score, t, state, labels, episodes)
-    _latencies(score, labels, times, states)
+    _latencies(score, labels, times, states, episodes, onset_delay_s)
     return score
 
 
@@ -165,6 +195,8 @@ class Overall:
     clean_clips: int  # clips without poor posture
     latencies: tuple[float, ...]  # seconds from each labelled onset to its detection
     missed_onsets: int
+    short_onsets: int  # shorter than the onset delay: by design no episode
+    covered_onsets: int  # began while an episode was still open
     presence_agreement: float | None  # away or not, against the labels
     standing_agreement: float | None  # standing or not, while in view
     worst_f1: Worst | None  # among the clips with poor posture
@@ -206,6 +238,7 @@ def overall(scores: Sequence[ClipScore]) -> Overall:
         total, MappingProxyType({k: h / n for k, (h, n) in sorted(kinds.items())}),
         sum(s.episodes for s in clean), len(clean),
         tuple(x for s in scores for x in s.latencies), sum(s.missed_onsets for s in scores),
+        sum(s.short_onsets for s in scores), sum(s.covered_onsets for s in scores),
         _share(sum(s.away_correct for s in scores), sum(s.away_total for s in scores)),
         _share(sum(s.standing_correct for s in scores), sum(s.standing_total for s in scores)),
         worst_f1, worst_presence)

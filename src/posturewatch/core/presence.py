@@ -47,6 +47,12 @@ SOMEONE_ELSE = 0.35
 # sideways moves the head about one head width; leaning in makes it larger).
 SMALLER = 0.75
 ELSEWHERE = 2.5
+# ... and so is a person whose head and shoulders both look under 45 % of the
+# calibrated user's: two independent sizes agree that they are more than twice as
+# far from the camera as the user sat (leaning back in the chair shrinks a user to
+# about 0.65). MediaPipe's phantoms on background lights are frontal "people" at a
+# third of the user's size, sometimes with a clear face and shoulders.
+FAR_BEHIND = 0.45
 # The nose is never below the shoulder line of a seated person facing the camera
 # (0.5-0.7 shoulder widths above it upright, 0.2 in the deepest sample slouch).
 HEAD_BELOW_SHOULDERS = -0.1
@@ -134,28 +140,45 @@ def _head_above_frame(pose: Pose) -> bool:
     return _seen(pose, Part.NOSE) and pose.landmarks[Part.NOSE].y < -FRAME_MARGIN
 
 
-def _someone_else(pose: Pose, ratio: float, ref: PresenceReference) -> bool:
-    if ratio < SOMEONE_ELSE:
-        return True
-    if ratio >= SMALLER or ref.nose_x is None or ref.nose_y is None:
+def _ratios(pose: Pose, ref: PresenceReference) -> tuple[float | None, float | None]:
+    """Head size and shoulder width against the calibrated user's (None: not measured)."""
+    head, width = head_size_px(pose), _shoulder_width(pose)
+    head = head / pose.width / ref.head_size if head is not None and ref.head_size else None
+    width = width / ref.shoulder_width if width is not None and ref.shoulder_width else None
+    return head, width
+
+
+def _elsewhere(pose: Pose, ref: PresenceReference) -> bool:
+    """The nose far from where the calibrated user's was (in calibrated head widths)."""
+    if ref.nose_x is None or ref.nose_y is None or not ref.head_size:
+        return False
+    if not _sighted(pose, Part.NOSE):
         return False
     x, y = (v / pose.width for v in pose.pixel(Part.NOSE))
     return ((x - ref.nose_x) ** 2 + (y - ref.nose_y) ** 2) ** 0.5 > ELSEWHERE * ref.head_size
 
 
+def _far_behind(pose: Pose, ref: PresenceReference) -> bool:
+    head, shoulders = _ratios(pose, ref)
+    return head is not None and shoulders is not None and max(head, shoulders) < FAR_BEHIND
+
+
+def _someone_else(pose: Pose, ref: PresenceReference) -> bool:
+    if _far_behind(pose, ref):
+        return True
+    head, shoulders = _ratios(pose, ref)
+    ratio = head if head is not None else shoulders  # shoulders when the head is not measured
+    if ratio is None:
+        return False
+    return ratio < SOMEONE_ELSE or (ratio < SMALLER and _elsewhere(pose, ref))
+
+
 def _size_problem(pose: Pose, ref: PresenceReference | None) -> str | None:
     size = head_size_px(pose)
-    if size is not None:
-        size /= pose.width
-        if size < MIN_HEAD_SIZE:
-            return "too_small"
-        if ref is not None and ref.head_size and _someone_else(pose, size / ref.head_size, ref):
-            return "someone_else"
-        return None
-    width = _shoulder_width(pose)
-    if ref is not None and ref.shoulder_width and width is not None:
-        if width < SOMEONE_ELSE * ref.shoulder_width:
-            return "someone_else"
+    if size is not None and size / pose.width < MIN_HEAD_SIZE:
+        return "too_small"
+    if ref is not None and _someone_else(pose, ref):
+        return "someone_else"
     return None
 
 
@@ -189,7 +212,7 @@ def _torso_to_stand(pose: Pose, ref: PresenceReference | None) -> bool:
     if width is None:
         return False
     if ref is not None and ref.shoulder_width:
-        return width >= SOMEONE_ELSE * ref.shoulder_width
+        return width >= SOMEONE_ELSE * ref.shoulder_width and not _far_behind(pose, ref)
     return width >= MIN_STANDING_SHOULDERS
 
 
