@@ -110,7 +110,6 @@ def _run(settings: Settings, model_origin: str, verbose: int,
         stack.callback(feed.close)
         if note:
             log.info(note)
-            daemon_setup.say(note)
         history = stack.enter_context(history_sink.open_sink(
             settings, setup.profile_name, setup.session.monitor.breaks.config.max_step_s))
         commands = Commands(paths.socket)  # the desktop's way in: the control socket
@@ -126,6 +125,8 @@ def _run(settings: Settings, model_origin: str, verbose: int,
         stopper.daemon = daemon
         log.info("monitoring %s (pid file %s)", settings.source, paths.lock)
         lines.say(console.watching_line(settings, setup.profile_name, log_file.baseFilename))
+        if note:  # information, not an error: stdout, beside the watching line
+            lines.say(f"posturewatch: note: {note}")
         return daemon.run()
 
 
