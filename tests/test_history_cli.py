@@ -198,3 +198,10 @@ def test_a_damaged_history_is_one_error_line_and_never_touched(capsys, argv, tmp
     assert err.count("\n") == 1 and "Traceback" not in err
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_one_day_period_is_called_today(capsys):
+    assert cli.main(["stats", "--days", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Today (")
+    assert "nothing to compare with in the day before" in out

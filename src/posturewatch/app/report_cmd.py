@@ -55,7 +55,7 @@ def history_page(loaded: stats_cmd.Loaded) -> str:
         subtitle += " There is no history for these days yet."
     sections = [summary_section(p), timeline_section(p, loaded.minutes),
                 shares_section(p), breaks_section(p), tips_section(p)]
-    return html_report.page(f"Your posture, the last {len(p.days)} days", subtitle, sections)
+    return html_report.page(f"Your posture, {stats_cmd.span_words(len(p.days))}", subtitle, sections)
 
 
 def summary_section(p: daystats.Period) -> Section:

@@ -83,10 +83,19 @@ def row(label: str, c: Counts) -> str:
             f"{breaks:>10}{hours(c.longest_seated_s):>13}{hours(c.away_s):>13}")
 
 
+def span_words(days: int) -> str:
+    """"today" or "the last N days": the period a report covers."""
+    return "today" if days == 1 else f"the last {days} days"
+
+
+def before_words(days: int) -> str:
+    return "the day before" if days == 1 else f"the {days} days before"
+
+
 def trend_text(p: Period) -> str:
     t, n = p.trend, p.totals.days
     if not t.previous.days_with_data or not p.totals.days_with_data:
-        return f"trend: nothing to compare with in the {n} days before"
+        return f"trend: nothing to compare with in {before_words(n)}"
     parts = []
     if t.good_share is not None:
         parts.append(f"good posture {t.good_share * 100:+.0f} points")
@@ -98,13 +107,14 @@ def trend_text(p: Period) -> str:
     if t.alerts_per_hour is not None:
         fewer = "fewer" if t.alerts_per_hour <= 0 else "more"
         parts.append(f"{abs(t.alerts_per_hour):.1f} {fewer} posture alerts an hour seated")
-    return f"trend against the {n} days before: " + ("; ".join(parts) or "no change to show")
+    return f"trend against {before_words(n)}: " + ("; ".join(parts) or "no change to show")
 
 
 def stats_text(loaded: Loaded) -> str:
     p = loaded.period
     first, last = p.days[0].date, p.days[-1].date
-    lines = [f"The last {len(p.days)} days ({first:%a %d %b} – {last:%a %d %b %Y}); breaks are "
+    span = span_words(len(p.days))
+    lines = [f"{span[0].upper()}{span[1:]} ({first:%a %d %b} – {last:%a %d %b %Y}); breaks are "
              "taken/due, good is the good-posture share of judged time", "", COLUMNS]
     for day in p.days:
         label = f"{day.date:%a %d %b}"
