@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import subprocess
-import time
 
 import clips
 import numpy as np
@@ -48,13 +47,22 @@ def item_property(env, pid, name) -> str:
                           env=env, check=True, capture_output=True, text=True, timeout=10).stdout
 
 
+def watcher_up(env) -> bool:
+    done = subprocess.run(["dbus-send", "--print-reply", "--dest=org.freedesktop.DBus",
+                           "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                           "string:org.kde.StatusNotifierWatcher"],
+                          env=env, capture_output=True, text=True, timeout=10)
+    return "boolean true" in done.stdout
+
+
 @contextlib.contextmanager
 def tray_host(env, tmp):
     with (tmp / "host.log").open("w") as out:
         host = subprocess.Popen([HOST, "--watcher", "--bottom", "--size", "40", "-c", "#ffffff"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            time.sleep(1.5)  # its watcher takes the name
+            # Up once its watcher owns the name (a fixed sleep was too short on a busy machine).
+            wait_for(lambda: host.poll() is not None or watcher_up(env), timeout=30)
             assert host.poll() is None, (tmp / "host.log").read_text()
             yield host
         finally:
