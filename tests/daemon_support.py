@@ -108,3 +108,15 @@ def hanging_notify_send(folder: Path) -> tuple[Path, Path]:
 
 def started_pids(pids: Path) -> list[int]:
     return [int(x) for x in pids.read_text().split()] if pids.exists() else []
+
+
+def still_running(pids: Path, within: float = 2.0) -> list[int]:
+    """The started processes still running after `within` seconds. SIGKILL is delivered
+    asynchronously: a killed process has closed its pipes a moment before it leaves the
+    process table, so a check right after the kill would race its exit."""
+    deadline = time.monotonic() + within
+    while True:
+        running = [pid for pid in started_pids(pids) if alive(pid)]
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.02)

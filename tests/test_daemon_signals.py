@@ -14,13 +14,13 @@ import time
 import clips
 from daemon_support import (
     LONG_CLIP,
-    alive,
     hanging_notify_send,
     log_text,
     seconds_to_exit,
     spawn_run,
     started_pids,
     status_or_none,
+    still_running,
     stop,
     wait_for,
 )
@@ -92,4 +92,4 @@ def test_a_hung_notification_helper_holds_up_nothing_and_dies_with_the_daemon(tm
         assert_stops_in_time(proc)
     finally:
         stop(proc)
-    assert [pid for pid in started_pids(pids) if alive(pid)] == []
+    assert still_running(pids) == []

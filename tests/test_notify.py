@@ -6,7 +6,7 @@ import logging
 import time
 
 import pytest
-from daemon_support import alive, hanging_notify_send, started_pids, wait_for
+from daemon_support import hanging_notify_send, started_pids, still_running, wait_for
 from desktop import desktop_session
 
 from posturewatch.adapters.notify import (
@@ -96,7 +96,7 @@ def test_a_hung_notify_send_is_killed_with_everything_it_started(tmp_path):
     assert time.monotonic() - start < 2.0
     assert notifier.last_error == "no answer within 0.5 s; stopped it"
     assert len(started_pids(pids)) == 2  # the script and the child it started
-    assert [pid for pid in started_pids(pids) if alive(pid)] == []
+    assert still_running(pids) == []
 
 
 def hung_chain(tmp_path) -> tuple[FallbackNotifier, object]:
@@ -116,7 +116,7 @@ def test_background_notify_returns_at_once_and_close_kills_a_hung_helper(tmp_pat
     with caplog.at_level(logging.WARNING, logger="posturewatch.adapters.notify"):
         notifier.close(wait_s=0.2)
     assert time.monotonic() - start < 1.5
-    assert [pid for pid in started_pids(pids) if alive(pid)] == []
+    assert still_running(pids) == []
     assert "still being sent at exit; cancelled it" in caplog.text
 
 
