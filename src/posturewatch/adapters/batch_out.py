@@ -12,32 +12,20 @@ import csv
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import OutputError
+from .atomic import AtomicFile
 
 SUMMARY_FORMAT = "posturewatch-batch-summary"
 SUMMARY_VERSION = 1
-TMP_SUFFIX = ".tmp"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """`path` holds `text` completely, or is left as it was."""
-    tmp = None
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:  # also on Ctrl-C: no temporary file is left behind
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
+def write_atomic(path: Path, text: str, what: str) -> None:
+    """`path` holds `text` completely, or is left as it was (no temporary file left behind)."""
+    with AtomicFile(path, what, newline="") as f:
+        f.write(text)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -80,9 +68,9 @@ class BatchOut:
 
     def write(self, name: str, doc: dict, html: str | None = None) -> Path:
         if html is not None:
-            write_atomic(self.html_path(name), html)
+            write_atomic(self.html_path(name), html, "the HTML report")
         path = self.json_path(name)
-        write_atomic(path, json.dumps(doc, indent=2) + "\n")
+        write_atomic(path, json.dumps(doc, indent=2) + "\n", "the analysis")
         return path
 
     def previous_options(self) -> dict | None:
@@ -97,5 +85,6 @@ class BatchOut:
         writer = csv.DictWriter(text, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
-        write_atomic(self.directory / "summary.csv", text.getvalue())
-        write_atomic(self.directory / "summary.json", json.dumps(doc, indent=2) + "\n")
+        write_atomic(self.directory / "summary.csv", text.getvalue(), "the summary")
+        write_atomic(self.directory / "summary.json", json.dumps(doc, indent=2) + "\n",
+                     "the summary")
