@@ -13,6 +13,7 @@ from contextlib import ExitStack
 
 from ...adapters import config as config_file
 from ...adapters.control import ControlServer, InstanceLock, runtime_paths
+from ...adapters.memory import drop_clean_file_pages
 from ...core.settings import Settings
 from .. import flags
 from . import console, history_sink, setup as daemon_setup
@@ -106,7 +107,11 @@ def _run(settings: Settings, model_origin: str, verbose: int,
         stack.enter_context(InstanceLock(paths.lock))
         setup = daemon_setup.daemon_session(settings, model_origin)
         settings, note = setup.settings, setup.note
+        # The imports' and the model load's start-up pages, given back before and after
+        # the load, which is the daemon's peak (adapters/memory.py).
+        drop_clean_file_pages()
         feed = daemon_setup.open_feed(settings)  # a missing camera fails here, before the note
+        drop_clean_file_pages()
         stack.callback(feed.close)
         if note:
             log.info(note)
