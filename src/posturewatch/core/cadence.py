@@ -1,0 +1,122 @@
+"""When the daemon looks next: often while posture drifts or is poor, rarely while it is steady.
+
+Pose estimation is nearly all the daemon's cost, and an alert waits `alert_after`
+(30 s) anyway, so a user sitting steadily and well does not need a look every
+second. `Cadence.update(look)` takes what the session made of the newest sample
+and returns the seconds until the next one:
+
+- away (nobody in view): every 1/away_fps (5 s), as before;
+- steady: `steady_after_s` (10 s) of good posture with every poor-posture deviation
+  under `drift` (half of the alert threshold) -- or, with nothing to judge (no
+  calibration profile, or standing), the same presence for that long: every
+  1/steady_fps (3 s);
+- everything else -- drifting towards the threshold, poor, looking down,
+  uncertain, just sat down or came back, a presence that changed: every 1/fps (1 s).
+
+A deviation past `drift` on a steady look brings the next look at 1/fps, so a
+slouch that builds up is watched closely well before it reaches the threshold, and
+the posture tracker's moving median has three frames again before a slouch can be
+confirmed. A gap between looks longer than the cadence asked for (a pause, a lost
+camera) starts the steadiness over. Time is data: the cadence reads no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .presence import AWAY, PRESENT
+from .scoring import POOR_REASONS
+from .settings import Settings
+
+GAP_SLACK = 1.5  # a look this much later than asked for means something else happened between
+
+
+@dataclass(frozen=True)
+class CadenceConfig:
+    fps: float = 1.0  # looks per second while posture drifts, is poor, or is not settled
+    steady_fps: float = 1.0  # ... while it is steady and good (never more than fps)
+    away_fps: float = 0.2  # ... while nobody is in view
+    drift: float = 0.5  # a poor-posture deviation (in tolerances; 1 = the threshold) past this is drifting
+    steady_after_s: float = 10.0  # calm this long before looking less often
+
+    def __post_init__(self) -> None:
+        for name in ("fps", "steady_fps", "away_fps", "drift"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"CadenceConfig.{name} must be a number > 0, got {value!r}")
+        value = self.steady_after_s
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"CadenceConfig.steady_after_s must be a number >= 0 seconds, "
+                             f"got {value!r}")
+
+    @property
+    def steady_s(self) -> float:
+        return 1.0 / min(self.steady_fps, self.fps)
+
+
+def cadence_config(settings: Settings) -> CadenceConfig:
+    """The settings' rates; `steady_fps` 0 (the default) is a fixed rate: always `fps`."""
+    return CadenceConfig(fps=settings.fps, steady_fps=settings.steady_fps or settings.fps,
+                         away_fps=settings.away_fps)
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one sample showed, as far as the cadence cares."""
+
+    t: float
+    presence: str  # core.presence: "present" (seated), "standing" or "away"
+    state: str = ""  # the posture tracker's state; "" without one (no calibration profile)
+    drift: float | None = None  # the largest smoothed poor-posture deviation; None: not judged
+
+
+def look_at(t: float, presence: str, tracker=None) -> Look:
+    """The Look of a sample from the presence rule's answer and the posture tracker (or None)."""
+    if tracker is None:
+        return Look(t, presence)
+    score = tracker.score
+    devs = [] if score is None else [d for r in POOR_REASONS
+                                     if (d := score.deviations.get(r)) is not None]
+    return Look(t, presence, tracker.state, max(devs) if devs else None)
+
+
+class Cadence:
+    """`update(look) -> seconds until the next look`; read `steady` for the current pace."""
+
+    def __init__(self, config: CadenceConfig = CadenceConfig()) -> None:
+        self.config = config
+        self.calm_since: float | None = None
+        self.steady = False
+        self._last: Look | None = None
+        self._asked_s = 0.0
+
+    def update(self, look: Look) -> float:
+        last, self._last = self._last, look
+        if last is None or look.presence != last.presence or self._gap(look.t - last.t):
+            self.calm_since = None  # a new situation: watch it closely first
+        if look.presence == AWAY:
+            self.calm_since, self.steady = None, False
+            return self._ask(1.0 / self.config.away_fps)
+        if not self._calm(look):
+            self.calm_since = None
+        elif self.calm_since is None:
+            self.calm_since = look.t
+        self.steady = (self.calm_since is not None
+                       and look.t - self.calm_since >= self.config.steady_after_s)
+        return self._ask(self.config.steady_s if self.steady else 1.0 / self.config.fps)
+
+    def _calm(self, look: Look) -> bool:
+        if look.presence != PRESENT or not look.state:
+            return True  # nothing to judge (standing, or no profile): the presence held
+        return look.state == "good" and look.drift is not None and look.drift < self.config.drift
+
+    def _gap(self, step: float) -> bool:
+        return step > GAP_SLACK * self._asked_s
+
+    def _ask(self, seconds: float) -> float:
+        self._asked_s = seconds
+        return seconds
+
+
+__all__ = ["Cadence", "CadenceConfig", "Look", "cadence_config", "look_at"]
