@@ -106,12 +106,55 @@ def test_a_bad_config_names_the_field(field, value):
 
 
 def test_look_at_reads_the_worst_poor_posture_deviation_not_a_glance():
-    tracker = SimpleNamespace(state="good", score=score_from(
+    tracker = SimpleNamespace(state="good", alert_in=lambda t: None, score=score_from(
         Deviations(head_drop=0.3, lean_in=0.45, lateral_lean=0.1, head_down=0.9)))
     assert look_at(7.0, "present", tracker) == Look(7.0, "present", "good", 0.45)
 
 
 def test_look_at_without_a_score_or_a_tracker():
-    assert look_at(1.0, "present", SimpleNamespace(state="uncertain", score=None)) == \
+    assert look_at(1.0, "present", SimpleNamespace(state="uncertain", score=None,
+                                                   alert_in=lambda t: None)) == \
         Look(1.0, "present", "uncertain", None)
     assert look_at(2.0, "away") == Look(2.0, "away", "", None)
+
+
+HOLD = 2.0  # 1/poor_fps of the settings' default (0.5)
+POOR = CadenceConfig(poor_fps=0.5)
+
+
+def poor(t, drift=3.0, alert_in=None):
+    return Look(t, "present", "poor", drift, alert_in)
+
+
+POOR_CASES = [
+    ("a slouch that holds, far past the threshold: every 2 s", [poor(0), poor(2)], [HOLD, HOLD]),
+    ("near the threshold: every second", [poor(0, drift=1.5)], [FAST]),
+    ("straightening up (under twice the threshold): every second at once",
+     [poor(0), poor(2, drift=1.2)], [HOLD, FAST]),
+    ("the look after the alert is due is the fixed rate's", [poor(0, alert_in=0.4)], [FAST]),
+    ("... a whole step of 1/fps", [poor(0, alert_in=1.0)], [FAST]),
+    ("... or two", [poor(0, alert_in=1.5)], [2.0]),
+    ("... never sooner than 1/fps", [poor(0, alert_in=0.0)], [FAST]),
+    ("an alert far ahead leaves the hold pace", [poor(0, alert_in=25.0)], [HOLD]),
+    ("standing is not holding a slouch", [Look(0, "standing", "poor", 3.0)], [FAST]),
+]
+
+
+@pytest.mark.parametrize("name, looks, expected", POOR_CASES, ids=[c[0] for c in POOR_CASES])
+def test_holding_poor_posture(name, looks, expected):
+    assert run(looks, POOR) == expected
+
+
+@pytest.mark.parametrize("fps, poor_fps, alert_in, expected", [
+    (1.0, 0.25, 2.5, 3.0), (1.0, 0.25, None, 4.0), (2.0, 0.3, None, 3.5), (2.0, 0.5, 0.7, 1.0),
+    (1.0, 0.4, None, 2.0),  # 2.5 s rounds to the grid's 2 s
+])
+def test_holding_stays_on_the_fixed_rates_grid(fps, poor_fps, alert_in, expected):
+    assert run([poor(0, alert_in=alert_in)], CadenceConfig(fps=fps, poor_fps=poor_fps)) == \
+        [expected]
+
+
+def test_poor_fps_from_the_settings_and_zero_is_fps():
+    assert cadence_config(Settings()).poor_fps == 0.5
+    assert cadence_config(Settings(poor_fps=0.0)).poor_fps == 1.0
+    assert run([poor(0)], cadence_config(Settings(poor_fps=0.0))) == [FAST]

@@ -57,4 +57,4 @@ def test_the_slouch_is_found_at_either_rate(capsys, steady_fps):
 
 def test_steady_fps_goes_with_as_daemon(capsys):
     assert cli.main(["evaluate", str(clips.pose_log(SLOUCH_CLIP)), "--steady-fps", "1"]) == 2
-    assert "--steady-fps goes with --as-daemon" in capsys.readouterr().err
+    assert "--steady-fps and --poor-fps go with --as-daemon" in capsys.readouterr().err

@@ -51,12 +51,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--as-daemon", action="store_true",
                         help="read each clip as `posturewatch run --source CLIP` does: through the "
                         "daemon's own loop and sampling cadence (--fps while posture drifts, is "
-                        "poor or unsettled, --steady-fps while it is steady and good, away_fps "
-                        "while nobody is there; the lite model unless --model), each state held "
-                        "until the next sample as `status` shows it, scored 5 times a second")
-    parser.add_argument("--steady-fps", type=flags.fps, default=None, metavar="N",
+                        "poor or unsettled, --steady-fps while it is steady and good, --poor-fps "
+                        "while confirmed poor posture holds, away_fps while nobody is there; the "
+                        "lite model unless --model), each state held until the next sample as "
+                        "`status` shows it, scored 5 times a second")
+    parser.add_argument("--steady-fps", type=flags.non_negative, default=None, metavar="N",
                         help="with --as-daemon: frames per second while posture is steady "
                         "(default: the daemon's steady_fps, 0: the same as --fps)")
+    parser.add_argument("--poor-fps", type=flags.non_negative, default=None, metavar="N",
+                        help="with --as-daemon: frames per second while confirmed poor posture "
+                        f"holds (default: the daemon's {DEFAULTS.poor_fps:g}; 0: the same as --fps)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(run=run)
 
@@ -247,9 +251,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     or with --as-daemon the daemon's `fps`)."""
     given = {"alert_after": args.alert_after}
     if args.as_daemon:
-        given.update(fps=args.fps, steady_fps=args.steady_fps, model=args.model)
-    elif args.steady_fps is not None:
-        raise UsageError("--steady-fps goes with --as-daemon")
+        given.update(fps=args.fps, steady_fps=args.steady_fps, poor_fps=args.poor_fps,
+                     model=args.model)
+    elif args.steady_fps is not None or args.poor_fps is not None:
+        raise UsageError("--steady-fps and --poor-fps go with --as-daemon")
     return validate({k: v for k, v in given.items() if v is not None})
 
 

@@ -10,7 +10,11 @@ and returns the seconds until the next one:
   under `drift` (half of the alert threshold) -- or, with nothing to judge (no
   calibration profile, or standing), the same presence for that long: every
   1/steady_fps (3 s);
-- everything else -- drifting towards the threshold, poor, looking down,
+- poor posture, confirmed and far past the threshold (a deviation of `deep`, twice
+  it): every 1/poor_fps (2 s), but a look falls just after the alert is due, so the
+  notification comes when it would at 1/fps. Nothing new is learnt from a slouch that
+  holds; once the deviation falls under `deep` (straightening up), 1/fps again;
+- everything else -- drifting towards the threshold, poor but near it, looking down,
   uncertain, just sat down or came back, a presence that changed: every 1/fps (1 s).
 
 A deviation past `drift` on a steady look brings the next look at 1/fps, so a
@@ -39,9 +43,11 @@ class CadenceConfig:
     away_fps: float = 0.2  # ... while nobody is in view
     drift: float = 0.5  # a poor-posture deviation (in tolerances; 1 = the threshold) past this is drifting
     steady_after_s: float = 10.0  # calm this long before looking less often
+    poor_fps: float = 1.0  # ... while poor posture is confirmed and past `deep` (never more than fps)
+    deep: float = 2.0  # a poor-posture deviation (in tolerances) past this holds a slouch
 
     def __post_init__(self) -> None:
-        for name in ("fps", "steady_fps", "away_fps", "drift"):
+        for name in ("fps", "steady_fps", "away_fps", "drift", "poor_fps", "deep"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"CadenceConfig.{name} must be a number > 0, got {value!r}")
@@ -54,11 +60,17 @@ class CadenceConfig:
     def steady_s(self) -> float:
         return 1.0 / min(self.steady_fps, self.fps)
 
+    @property
+    def poor_s(self) -> float:
+        """1/poor_fps, as a whole number of 1/fps steps (the fixed rate's grid)."""
+        step = 1.0 / self.fps
+        return step * max(1, round(1.0 / min(self.poor_fps, self.fps) / step))
+
 
 def cadence_config(settings: Settings) -> CadenceConfig:
-    """The settings' rates; `steady_fps` 0 (the default) is a fixed rate: always `fps`."""
+    """The settings' rates; `steady_fps` or `poor_fps` 0 is `fps`."""
     return CadenceConfig(fps=settings.fps, steady_fps=settings.steady_fps or settings.fps,
-                         away_fps=settings.away_fps)
+                         away_fps=settings.away_fps, poor_fps=settings.poor_fps or settings.fps)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class Look:
     presence: str  # core.presence: "present" (seated), "standing" or "away"
     state: str = ""  # the posture tracker's state; "" without one (no calibration profile)
     drift: float | None = None  # the largest smoothed poor-posture deviation; None: not judged
+    alert_in: float | None = None  # seconds until an alert is due if it stays poor (tracker)
 
 
 def look_at(t: float, presence: str, tracker=None) -> Look:
@@ -78,7 +91,7 @@ def look_at(t: float, presence: str, tracker=None) -> Look:
     score = tracker.score
     devs = [] if score is None else [d for r in POOR_REASONS
                                      if (d := score.deviations.get(r)) is not None]
-    return Look(t, presence, tracker.state, max(devs) if devs else None)
+    return Look(t, presence, tracker.state, max(devs) if devs else None, tracker.alert_in(t))
 
 
 class Cadence:
@@ -98,6 +111,9 @@ class Cadence:
         if look.presence == AWAY:
             self.calm_since, self.steady = None, False
             return self._ask(1.0 / self.config.away_fps)
+        if self._holding_poor(look):
+            self.calm_since, self.steady = None, False
+            return self._ask(self._until_alert(look))
         if not self._calm(look):
             self.calm_since = None
         elif self.calm_since is None:
@@ -110,6 +126,19 @@ class Cadence:
         if look.presence != PRESENT or not look.state:
             return True  # nothing to judge (standing, or no profile): the presence held
         return look.state == "good" and look.drift is not None and look.drift < self.config.drift
+
+    def _holding_poor(self, look: Look) -> bool:
+        return (look.presence == PRESENT and look.state == "poor" and look.drift is not None
+                and look.drift >= self.config.deep)
+
+    def _until_alert(self, look: Look) -> float:
+        """The poor-posture pace, but no later than the first step of 1/fps at or after the
+        alert is due (where the fixed rate would alert)."""
+        if look.alert_in is None:
+            return self.config.poor_s
+        step = 1.0 / self.config.fps
+        due = step * max(1, math.ceil(look.alert_in / step - 1e-9))
+        return min(self.config.poor_s, due)
 
     def _gap(self, step: float) -> bool:
         return step > GAP_SLACK * self._asked_s

@@ -53,6 +53,9 @@ RUN_OPTIONS = (
      "your posture is not steady (default: 1)"),
     ("--steady-fps", "steady_fps", flags.positive, "N", "frames analysed per second while your "
      "posture has been steady and good for 10 s (default: 0, the same as --fps; see docs/daemon.md)"),
+    ("--poor-fps", "poor_fps", flags.non_negative, "N", "frames analysed per second while "
+     "confirmed poor posture holds; a look still falls when the alert is due (default: 0.5; "
+     "0: the same as --fps)"),
 )
 RUN_FLAGS = (
     ("--realtime", "realtime", "pace a video file at its own speed (default: as fast as possible)"),
