@@ -1,27 +1,27 @@
-"""When the daemon looks next: often while posture drifts or is poor, rarely while it is steady.
+"""When the daemon looks next: every second while posture is changing, less while it holds.
 
 Pose estimation is nearly all the daemon's cost, and an alert waits `alert_after`
-(30 s) anyway, so a user sitting steadily and well does not need a look every
-second. `Cadence.update(look)` takes what the session made of the newest sample
-and returns the seconds until the next one:
+(30 s) anyway. `Cadence.update(look)` takes what the session made of the newest
+sample and returns the seconds until the next one:
 
 - away (nobody in view): every 1/away_fps (5 s), as before;
-- steady: `steady_after_s` (10 s) of good posture with every poor-posture deviation
-  under `drift` (half of the alert threshold) -- or, with nothing to judge (no
-  calibration profile, or standing), the same presence for that long: every
-  1/steady_fps (3 s);
 - poor posture, confirmed and far past the threshold (a deviation of `deep`, twice
-  it): every 1/poor_fps (2 s), but a look falls just after the alert is due, so the
-  notification comes when it would at 1/fps. Nothing new is learnt from a slouch that
-  holds; once the deviation falls under `deep` (straightening up), 1/fps again;
+  it): every 1/poor_fps (2 s). Nothing new is learnt from a slouch that holds; once
+  the deviation falls under `deep` (straightening up), 1/fps again. The look after
+  the alert is due is the one the fixed 1/fps would take, so the notification comes
+  when it would have;
+- steady (opt-in, `steady_fps`; off, i.e. 1/fps, in the settings' defaults):
+  `steady_after_s` (10 s) of good posture with every poor-posture deviation under
+  `drift` (half the threshold) -- or, with nothing to judge (no calibration profile,
+  or standing), the same presence for that long: every 1/steady_fps;
 - everything else -- drifting towards the threshold, poor but near it, looking down,
   uncertain, just sat down or came back, a presence that changed: every 1/fps (1 s).
 
-A deviation past `drift` on a steady look brings the next look at 1/fps, so a
-slouch that builds up is watched closely well before it reaches the threshold, and
-the posture tracker's moving median has three frames again before a slouch can be
-confirmed. A gap between looks longer than the cadence asked for (a pause, a lost
-camera) starts the steadiness over. Time is data: the cadence reads no clock.
+Intervals are whole numbers of 1/fps steps where they must meet the fixed rate's
+looks. A deviation past `drift` on a steady look brings the next look at 1/fps. A
+gap between looks longer than the cadence asked for (a pause, a lost camera) starts
+the steadiness over. Time is data: the cadence reads no clock. Why poor_fps is on
+and steady_fps off by default, measured: docs/daemon.md.
 """
 
 from __future__ import annotations
