@@ -38,7 +38,7 @@ class Settings:
     brief_absence: float = 10.0  # s out of view that still count as seated
     remind_every: float = 10.0  # min between break reminders while ignored
     snooze: float = 30.0  # min `posturewatch snooze` lasts without a DURATION
-    fps: float = 1.0  # frames analysed per second while posture drifts, is poor or unsettled
+    fps: float = 1.0  # frames analysed per second while someone is in view (core/cadence.py)
     steady_fps: float = 0.0  # ... while it is steady and good (core/cadence.py); 0: as fps
     poor_fps: float = 0.5  # ... while poor posture is confirmed and holds (core/cadence.py); 0: as fps
     away_fps: float = 0.2  # frames analysed per second while nobody is there
@@ -86,8 +86,8 @@ HELP = {
     "brief_absence": "seconds out of view that still count as seated",
     "remind_every": "minutes between break reminders while one is ignored",
     "snooze": "minutes `posturewatch snooze` lasts without a DURATION",
-    "fps": "frames analysed per second while someone is in view and posture is not steady "
-           "(drifting, poor, just sat down)",
+    "fps": "frames analysed per second while someone is in view (less often per steady_fps "
+           "and poor_fps)",
     "steady_fps": "frames analysed per second while posture has been steady and good for 10 s "
                   "(never more than fps; 0: always fps, the default)",
     "poor_fps": "frames analysed per second while confirmed poor posture holds, far past the "

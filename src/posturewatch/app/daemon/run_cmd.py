@@ -49,8 +49,8 @@ RUN_OPTIONS = (
      "at most one posture notification per this many seconds (default: 300)"),
     ("--break-after", "break_after", flags.positive, "MINUTES",
      "minutes seated before a break reminder; fractions allowed (default: 30)"),
-    ("--fps", "fps", flags.positive, "N", "frames analysed per second while you are there and "
-     "your posture is not steady (default: 1)"),
+    ("--fps", "fps", flags.positive, "N", "frames analysed per second while you are there "
+     "(less often per --steady-fps and --poor-fps) (default: 1)"),
     ("--steady-fps", "steady_fps", flags.positive, "N", "frames analysed per second while your "
      "posture has been steady and good for 10 s (default: 0, the same as --fps; see docs/daemon.md)"),
     ("--poor-fps", "poor_fps", flags.non_negative, "N", "frames analysed per second while "
