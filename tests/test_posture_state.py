@@ -182,3 +182,25 @@ def test_config_is_validated():
         PostureConfig(onset_delay_s=-1)
     with pytest.raises(ValueError, match="exit"):
         PostureConfig(enter=1.0, exit=1.5)
+
+
+def test_alert_in_counts_down_to_the_alert_then_the_cooldown():
+    """What the daemon's cadence reads to look again right when an alert is due."""
+    config = PostureConfig(onset_delay_s=5, alert_after_s=30, cooldown_s=300)
+    tracker = PostureTracker(BASE, config)
+    seen = {}
+    for i in range(80):
+        t = float(i)
+        features = GOOD if t < 10 else SLOUCH
+        events = tracker.update(Observation(t, None, True, features))
+        seen[t] = (tracker.alert_in(t), bool(alerts(events)))
+    assert seen[9.0][0] is None  # nothing confirmed yet
+    confirmed = min(t for t, (left, _) in seen.items() if left is not None)
+    alert_t = next(t for t, (_, alerted) in seen.items() if alerted)
+    # Counting down one second a second; the alert comes with the first look after it is due.
+    assert alert_t - confirmed - 1 < seen[confirmed][0] <= alert_t - confirmed
+    assert seen[confirmed + 1][0] == pytest.approx(seen[confirmed][0] - 1)
+    assert 0 < seen[alert_t - 1][0] <= 1
+    # ... then the cooldown: the next alert is 300 s after this one.
+    assert seen[alert_t][0] == pytest.approx(300.0)
+    assert seen[79.0][0] == pytest.approx(300.0 - (79.0 - alert_t))

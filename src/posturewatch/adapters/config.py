@@ -118,4 +118,6 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):  # short when that reads back the same (1/3 does not)
+        return f"{value:g}" if float(f"{value:g}") == value else repr(value)
+    return str(value)

@@ -13,14 +13,11 @@ download into the cache dir (from `POSTUREWATCH_MODEL_URL` when set).
 from __future__ import annotations
 
 import contextlib
-import http.client
 import logging
 import os
 import re
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -335,6 +332,12 @@ def _atomic_file(dest_dir: Path, name: str) -> Iterator[tuple[BinaryIO, Path]]:
 
 def _fetch(url: str, out: BinaryIO, progress: Progress | None, timeout: float) -> None:
     """Stream `url` into `out`; any transfer problem becomes a NetworkError."""
+    # Imported here: urllib.request brings ssl, http and email (several MB resident), which
+    # the daemon, resolving an installed model and running all day, never needs.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": f"posturewatch/{__version__}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

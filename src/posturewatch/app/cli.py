@@ -28,10 +28,16 @@ from ..errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, OutputError, PostureWat
 
 log = logging.getLogger(__name__)
 
-# Command modules, in the order `--help` lists them.
-COMMANDS = ("analyze", "batch", "calibrate", "evaluate", "model_cmd", "daemon.run_cmd",
-            "daemon.control_cmd", "config_cmd", "autostart_cmd", "stats_cmd", "report_cmd",
-            "history_cmd", "tips_cmd")
+# Command modules, in the order `--help` lists them, and the commands each adds. A command
+# line naming one imports only its module: the daemon (`run`) then never loads what the
+# one-shot commands need (batch's process pool, evaluate, reports), which it would keep all day.
+COMMANDS = {"analyze": ("analyze",), "batch": ("batch",), "calibrate": ("calibrate", "profiles"),
+            "evaluate": ("evaluate",), "model_cmd": ("model",), "daemon.run_cmd": ("run",),
+            "daemon.control_cmd": ("start", "stop", "status", "pause", "resume", "snooze",
+                                   "break"),
+            "config_cmd": ("config",), "autostart_cmd": ("autostart",), "stats_cmd": ("stats",),
+            "report_cmd": ("report",), "history_cmd": ("history",), "tips_cmd": ("tips",)}
+GLOBAL_FLAGS = frozenset({"--debug", "-v", "--verbose", "-vv", "-vvv"})
 # OSErrors that mean "the disk (or the output) cannot take what we write", wherever they happen.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
@@ -45,7 +51,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"posturewatch: error: {where}{message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_modules(argv: list[str] | None) -> list[str]:
+    """The modules the parser needs for `argv`: the named command's, or all of them (for
+    `--help`, a mistyped command, or anything argparse would have to untangle)."""
+    for arg in argv if argv is not None else sys.argv[1:]:
+        if arg not in GLOBAL_FLAGS:
+            found = [m for m, names in COMMANDS.items() if arg in names]
+            return found or list(COMMANDS)
+    return list(COMMANDS)
+
+
+def build_parser(argv: list[str] | None = None, everything: bool = True) -> argparse.ArgumentParser:
+    """The parser; with `everything` False only the command `argv` names is added."""
     parser = Parser(
         prog="posturewatch",
         description="Watches your posture through the webcam, on your own machine, and nudges you "
@@ -55,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in list(COMMANDS) if everything else command_modules(argv):
         importlib.import_module(f"{__package__}.{name}").add_parser(sub)
     return parser
 
@@ -109,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv, everything=False)
     args = parser.parse_args(argv)
     _configure_logging(args)
     try:

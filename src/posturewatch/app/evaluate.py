@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..adapters import labels as labels_io
 from ..adapters import pose_log, profiles, strict_json
 from ..adapters.files import local_path
 from ..core.baseline import NotEnoughData
-from ..core.evaluation import ClipScore, Overall, Worst, overall, score_clip
+from ..core.evaluation import ClipScore, Overall, Worst, held, overall, score_clip
 from ..core.observation import observe
 from ..core.session import fit_upright, posture_config
 from ..core.settings import DEFAULTS, Settings, validate
@@ -47,6 +48,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         f"shortens it (default: {DEFAULTS.alert_after:g})")
     flags.add_fps(parser, "frames analysed per second of video (default: 5; the daemon: 1)")
     flags.add_model(parser)
+    parser.add_argument("--as-daemon", action="store_true",
+                        help="read each clip as `posturewatch run --source CLIP` does: through the "
+                        "daemon's own loop and sampling cadence (--fps while posture drifts, is "
+                        "poor or unsettled, --steady-fps while it is steady and good, --poor-fps "
+                        "while confirmed poor posture holds, away_fps while nobody is there; the "
+                        "lite model unless --model), each state held until the next sample as "
+                        "`status` shows it, scored 5 times a second")
+    parser.add_argument("--steady-fps", type=flags.non_negative, default=None, metavar="N",
+                        help="with --as-daemon: frames per second while posture is steady "
+                        "(default: the daemon's steady_fps, 0: the same as --fps)")
+    parser.add_argument("--poor-fps", type=flags.non_negative, default=None, metavar="N",
+                        help="with --as-daemon: frames per second while confirmed poor posture "
+                        f"holds (default: the daemon's {DEFAULTS.poor_fps:g}; 0: the same as --fps)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(run=run)
 
@@ -62,7 +76,7 @@ def _labels_for(clip: str, poses, explicit: str | None):
 def _calibration(clip: str, args, opening, poses) -> list:
     """The opening's observations, sampled as `calibrate --from-video` would."""
     same_rate = args.fps is None or args.fps == CALIBRATION_FPS
-    if same_rate or pose_log.is_pose_log(Path(clip)):
+    if poses is not None and (same_rate or pose_log.is_pose_log(Path(clip))):
         return [observe(p) for p in poses if opening[0] <= p.t < opening[1]]
     with open_poses(clip, CALIBRATION_FPS, opening[0], opening[1], args.model) as window:
         return [observe(p) for p in window]
@@ -81,6 +95,8 @@ def _baseline(clip: str, args, poses, labels, profile):
 
 
 def evaluate_clip(clip: str, args, profile, settings: Settings = DEFAULTS) -> ClipScore:
+    if getattr(args, "as_daemon", False):
+        return evaluate_as_daemon(clip, args, profile, settings)
     with open_poses(clip, args.fps, model_spec=args.model) as stream:
         poses = list(stream)
         labels = _labels_for(clip, stream, args.labels)
@@ -91,8 +107,36 @@ def evaluate_clip(clip: str, args, profile, settings: Settings = DEFAULTS) -> Cl
     for timed in poses:
         timeline.update(timed)
     timeline.finish(end_s)
-    return score_clip(name, timeline.times, timeline.states, labels, timeline.episodes,
-                      posture_config(settings).onset_delay_s)
+    score = score_clip(name, timeline.times, timeline.states, labels, timeline.episodes,
+                       posture_config(settings).onset_delay_s)
+    score.samples = len(poses)
+    return score
+
+
+def _header(clip: str) -> pose_log.PoseLogHeader | None:
+    if not pose_log.is_pose_log(Path(clip)):
+        return None
+    with open_poses(clip, None) as stream:
+        return stream.header
+
+
+def evaluate_as_daemon(clip: str, args, profile, settings: Settings) -> ClipScore:
+    """The clip through the daemon's own loop and cadence (app/daemon/replay.py), its states
+    held between samples and scored on the calibration rate's grid."""
+    from .daemon.replay import replay  # the daemon's loop: only this mode needs it
+
+    header = _header(clip)
+    labels = _labels_for(clip, SimpleNamespace(header=header), args.labels)
+    args = argparse.Namespace(**{**vars(args), "model": settings.model})
+    timeline = new_timeline(_baseline(clip, args, None, labels, profile), settings)
+    end_s = replay(settings, timeline, clip)
+    timeline.finish(end_s)
+    grid, shown = held(timeline.times, timeline.states, 1.0 / CALIBRATION_FPS, end_s)
+    name = Path(header.source.path if header else clip).stem
+    score = score_clip(name, grid, shown, labels, timeline.episodes,
+                       posture_config(settings).onset_delay_s)
+    score.samples = len(timeline.times)
+    return score
 
 
 def _r(x, digits=3):
@@ -106,7 +150,7 @@ def _clip_json(s: ClipScore) -> dict:
             "alert_latencies_s": [_r(x, 2) for x in s.latencies], "missed_onsets": s.missed_onsets,
             "short_onsets": s.short_onsets, "covered_onsets": s.covered_onsets,
             "away_accuracy": _r(s.away_accuracy), "presence_agreement": _r(s.away_accuracy),
-            "standing_agreement": _r(s.standing_accuracy)}
+            "standing_agreement": _r(s.standing_accuracy), "frames_analysed": s.samples}
 
 
 def _worst_json(worst: Worst | None, key: str) -> dict | None:
@@ -197,13 +241,21 @@ def _text(scores: list[ClipScore], total: Overall, onset_delay: float) -> str:
     lines = [f"{'clip':<42} {'P':>4} {'R':>4} {'F1':>4} {'ep':>3} {'latency':>9} "
              f"{'presence':>8} {'standing':>8}"]
     lines += [_clip_line(s) for s in scores]
-    lines += ["", *_poor_lines(total), _latency_line(total, onset_delay), *_presence_lines(total)]
+    lines += ["", *_poor_lines(total), _latency_line(total, onset_delay), *_presence_lines(total),
+              f"frames analysed: {sum(s.samples for s in scores)}"]
     return "\n".join(lines)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """The daemon's defaults, with what the command line changes (`fps`: each clip's rate)."""
-    return validate({"alert_after": args.alert_after} if args.alert_after is not None else {})
+    """The daemon's defaults, with what the command line changes (`fps`: each clip's rate,
+    or with --as-daemon the daemon's `fps`)."""
+    given = {"alert_after": args.alert_after}
+    if args.as_daemon:
+        given.update(fps=args.fps, steady_fps=args.steady_fps, poor_fps=args.poor_fps,
+                     model=args.model)
+    elif args.steady_fps is not None or args.poor_fps is not None:
+        raise UsageError("--steady-fps and --poor-fps go with --as-daemon")
+    return validate({k: v for k, v in given.items() if v is not None})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -76,6 +76,7 @@ class ClipScore:
     away_total: int = 0
     standing_correct: int = 0  # frames with the user in view where "standing or not" agrees
     standing_total: int = 0
+    samples: int = 0  # frames the pose model looked at
 
     @property
     def away_accuracy(self) -> float | None:
@@ -165,6 +166,24 @@ def _latencies(score: ClipScore, labels, times: Sequence[float], states: Sequenc
             score.missed_onsets += 1
         else:
             score.short_onsets += 1
+
+
+def held(times: Sequence[float], states: Sequence[str], step: float,
+         end_s: float) -> tuple[list[float], list[str]]:
+    """A timeline sampled unevenly (the daemon's cadence) as `status` shows it, on a regular
+    grid of `step` seconds up to `end_s`: at each grid time the newest sample's state.
+    Grid times before the first sample are left out."""
+    if not step > 0:
+        raise ValueError(f"held: step must be > 0 seconds, got {step!r}")
+    grid, shown, i = [], [], -1
+    for k in range(int(end_s / step + 1e-9) + 1):
+        t = k * step
+        while i + 1 < len(times) and times[i + 1] <= t + 1e-9:
+            i += 1
+        if i >= 0:
+            grid.append(t)
+            shown.append(states[i])
+    return grid, shown
 
 
 def score_clip(name: str, times: Sequence[float], states: Sequence[str], labels,

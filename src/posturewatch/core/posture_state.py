@@ -163,6 +163,17 @@ class PostureTracker:
         self.state = self._classify()
         return events
 
+    def alert_in(self, t: float) -> float | None:
+        """Seconds until the next alert is due at `t` if posture stays poor; None while no
+        poor posture is confirmed (or the calibration is stale: no alerts)."""
+        run = self._run
+        if run is None or not run.confirmed or self.stale:
+            return None
+        wait = max(self.config.onset_delay_s, self.config.alert_after_s) - run.poor_s
+        if self._last_alert is not None:
+            wait = max(wait, self._last_alert + self.config.cooldown_s - t)
+        return max(0.0, wait)
+
     def finish(self, t: float) -> list[Event]:
         """Close an open episode at the end of a recording."""
         return self._end_run(t)

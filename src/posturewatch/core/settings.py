@@ -38,7 +38,9 @@ class Settings:
     brief_absence: float = 10.0  # s out of view that still count as seated
     remind_every: float = 10.0  # min between break reminders while ignored
     snooze: float = 30.0  # min `posturewatch snooze` lasts without a DURATION
-    fps: float = 1.0  # frames analysed per second while someone is there
+    fps: float = 1.0  # frames analysed per second while someone is in view (core/cadence.py)
+    steady_fps: float = 0.0  # ... while it is steady and good (core/cadence.py); 0: as fps
+    poor_fps: float = 0.5  # ... while poor posture is confirmed and holds (core/cadence.py); 0: as fps
     away_fps: float = 0.2  # frames analysed per second while nobody is there
     retry_camera: bool = False  # keep retrying a missing camera (as a service)
     history: bool = True  # keep the per-minute history (docs/history.md)
@@ -84,7 +86,13 @@ HELP = {
     "brief_absence": "seconds out of view that still count as seated",
     "remind_every": "minutes between break reminders while one is ignored",
     "snooze": "minutes `posturewatch snooze` lasts without a DURATION",
-    "fps": "frames analysed per second while someone is in view",
+    "fps": "frames analysed per second while someone is in view (less often per steady_fps "
+           "and poor_fps)",
+    "steady_fps": "frames analysed per second while posture has been steady and good for 10 s "
+                  "(never more than fps; 0: always fps, the default)",
+    "poor_fps": "frames analysed per second while confirmed poor posture holds, far past the "
+                "threshold (never more than fps; a look still falls when the alert is due; "
+                "0: always fps)",
     "away_fps": "frames analysed per second while nobody is in view",
     "retry_camera": "keep retrying (with backoff) when the camera is missing at start",
     "history": "keep a history of your days (per-minute totals and events, never images)",
@@ -108,6 +116,8 @@ _RANGES = {
     "remind_every": (0.0, 1440.0, True),
     "snooze": (0.0, 1440.0, True),
     "fps": (0.0, 30.0, True),
+    "steady_fps": (0.0, 30.0, False),
+    "poor_fps": (0.0, 30.0, False),
     "away_fps": (0.0, 30.0, True),
     "history_days": (1.0, 36500.0, False),
 }

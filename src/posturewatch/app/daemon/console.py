@@ -28,8 +28,14 @@ def watching_line(settings: Settings, profile: str, log_path: str) -> str:
     spec = settings.source
     what = f"camera {spec}" if spec.isdigit() or spec.startswith("/dev/") else spec
     return (f"posturewatch: watching {what} (profile {profile or 'none'}, model "
-            f"{settings.model}, {settings.fps:g} frame/s, {settings.away_fps:g} while away); "
+            f"{settings.model}, {settings.fps:g} frame/s, {_steady(settings)}"
+            f"{settings.away_fps:g} while away); "
             f"log: {log_path}; stop with Ctrl-C or `posturewatch stop`")
+
+
+def _steady(settings: Settings) -> str:
+    steady = min(settings.steady_fps or settings.fps, settings.fps)
+    return "" if steady == settings.fps else f"{steady:.2g} while steady, "
 
 
 @dataclass(frozen=True)

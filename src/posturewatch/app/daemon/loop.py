@@ -5,10 +5,13 @@
 The session (presence rule against the profile, posture tracker, monitor) comes
 from the one builder, core.session.build_session, as analyze and evaluate build it.
 
-The loop decides when the next sample is due: every 1/fps seconds while
-someone is in view, every 1/away_fps while nobody is. Between samples it
-serves the control socket (`poll(timeout)` is also the loop's sleep), so
-`status`, `pause`, `snooze` ... answer at once and nothing busy-waits.
+The loop decides when the next sample is due, by the cadence (core/cadence.py):
+every 1/fps seconds while posture drifts, is poor or is not settled, every
+1/steady_fps while it is steady and good, every 1/away_fps while nobody is in
+view. The source is read only then (`feed.next(due)`): frames in between are
+never converted or estimated. Between samples the loop serves the control
+socket (`poll(timeout)` is also the loop's sleep), so `status`, `pause`,
+`snooze` ... answer at once and nothing busy-waits.
 A file source without --realtime is read as fast as possible in its own time.
 """
 
@@ -25,6 +28,7 @@ from typing import Callable
 from ...adapters.clock import boot_clock
 from ...adapters.control import ControlServer
 from ...core import advice, holds
+from ...core.cadence import Cadence, cadence_config, look_at
 from ...core.events import (BreakDue, BreakTaken, CalibrationStale, PostureAlert,
                             PostureRecovered, UserAway, UserReturned)
 from ...core.session import Session
@@ -75,6 +79,7 @@ class Daemon(HoldsMixin):
         self.holds = holds.Holds()  # the desktop's pauses: screen locked, suspend, camera busy
         self.said_busy = False
         self.console = console  # console.StateLines for `run` in a terminal, or None
+        self.cadence = Cadence(cadence_config(settings))
 
     # --- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -131,7 +136,7 @@ class Daemon(HoldsMixin):
                 break
             self._sampled(timed)
             self.say_state(timed.t)
-            due = timed.t + 1.0 / self._rate()
+            due = timed.t + self._next_look(timed.t)
         self.log_summary()
         return 0
 
@@ -145,9 +150,9 @@ class Daemon(HoldsMixin):
             "camera busy" if reason == holds.CAMERA_BUSY else s.state, reason is not None,
             reason, s.reasons))
 
-    def _rate(self) -> float:
-        """The presence rule's answer sets the pace: standing users are watched as closely."""
-        return self.settings.fps if self.monitor.in_view else self.settings.away_fps
+    def _next_look(self, t: float) -> float:
+        """Seconds to the next sample: the cadence reads what the newest one showed."""
+        return self.cadence.update(look_at(t, self.monitor.presence, self.session.tracker))
 
     def _sampled(self, timed) -> None:
         if self.health.camera != "ok":

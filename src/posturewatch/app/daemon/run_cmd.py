@@ -13,6 +13,7 @@ from contextlib import ExitStack
 
 from ...adapters import config as config_file
 from ...adapters.control import ControlServer, InstanceLock, runtime_paths
+from ...adapters.memory import drop_clean_file_pages
 from ...core.settings import Settings
 from .. import flags
 from . import console, history_sink, setup as daemon_setup
@@ -48,7 +49,13 @@ RUN_OPTIONS = (
      "at most one posture notification per this many seconds (default: 300)"),
     ("--break-after", "break_after", flags.positive, "MINUTES",
      "minutes seated before a break reminder; fractions allowed (default: 30)"),
-    ("--fps", "fps", flags.positive, "N", "frames analysed per second while you are there (default: 1)"),
+    ("--fps", "fps", flags.positive, "N", "frames analysed per second while you are there "
+     "(less often per --steady-fps and --poor-fps) (default: 1)"),
+    ("--steady-fps", "steady_fps", flags.positive, "N", "frames analysed per second while your "
+     "posture has been steady and good for 10 s (default: 0, the same as --fps; see docs/daemon.md)"),
+    ("--poor-fps", "poor_fps", flags.non_negative, "N", "frames analysed per second while "
+     "confirmed poor posture holds; a look still falls when the alert is due (default: 0.5; "
+     "0: the same as --fps)"),
 )
 RUN_FLAGS = (
     ("--realtime", "realtime", "pace a video file at its own speed (default: as fast as possible)"),
@@ -106,7 +113,11 @@ def _run(settings: Settings, model_origin: str, verbose: int,
         stack.enter_context(InstanceLock(paths.lock))
         setup = daemon_setup.daemon_session(settings, model_origin)
         settings, note = setup.settings, setup.note
+        # The imports' and the model load's start-up pages, given back before and after
+        # the load, which is the daemon's peak (adapters/memory.py).
+        drop_clean_file_pages()
         feed = daemon_setup.open_feed(settings)  # a missing camera fails here, before the note
+        drop_clean_file_pages()
         stack.callback(feed.close)
         if note:
             log.info(note)
