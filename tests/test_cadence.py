@@ -35,7 +35,8 @@ def calm_then(after, start=0.0, seconds=10):
 
 CASES = [
     # name, looks, intervals asked for
-    ("nobody there: the away rate", [Look(0, "away"), Look(5, "away")], [AWAY, AWAY]),
+    ("nobody there: each second for 10 s (a brief absence), then the away rate",
+     [Look(t, "away") for t in range(11)] + [Look(15, "away")], [FAST] * 10 + [AWAY, AWAY]),
     ("good posture is watched closely until it has been calm 10 s",
      [good(t) for t in range(11)], [FAST] * 10 + [STEADY]),
     ("then it stays slow while calm", calm_then(lambda t: [good(t + 3), good(t + 6)]),
@@ -53,11 +54,16 @@ CASES = [
      [Look(t, "present", "uncertain") for t in range(12)], [FAST] * 12),
     ("good posture with nothing measured is not calm", [Look(t, "present", "good") for t in range(12)],
      [FAST] * 12),
-    ("leaving: the away rate at once", calm_then(lambda t: [Look(t + 3, "away")]),
-     [FAST] * 10 + [STEADY, AWAY]),
-    ("coming back: watched closely first",
-     [Look(0, "away"), Look(5, "present", "uncertain"), Look(6, "present", "uncertain")],
-     [AWAY, FAST, FAST]),
+    ("leaving: watched closely first", calm_then(lambda t: [Look(t + 3, "away"), Look(t + 4, "away")]),
+     [FAST] * 10 + [STEADY, FAST, FAST]),
+    ("back within 10 s: seen within a second, and the absence starts over next time",
+     [Look(0, "away"), Look(1, "away"), Look(2, "present", "uncertain")]
+     + [Look(3 + t, "away") for t in range(11)],
+     [FAST] * 3 + [FAST] * 10 + [AWAY]),
+    ("coming back after a long absence: watched closely first",
+     [Look(t, "away") for t in range(11)] + [Look(15, "present", "uncertain"),
+                                             Look(16, "present", "uncertain")],
+     [FAST] * 10 + [AWAY, FAST, FAST]),
     ("without a profile, the presence held 10 s is steady",
      [Look(t, "present") for t in range(11)] + [Look(13, "present")], [FAST] * 10 + [STEADY] * 2),
     ("standing still is steady too; sitting down again is watched closely",
@@ -92,13 +98,16 @@ def test_by_default_the_rate_is_fixed():
 
 
 def test_the_settings_set_the_rates():
-    config = cadence_config(Settings(fps=2.0, steady_fps=0.25, away_fps=0.1))
-    assert (config.fps, config.steady_fps, config.away_fps) == (2.0, 0.25, 0.1)
+    config = cadence_config(Settings(fps=2.0, steady_fps=0.25, away_fps=0.1, brief_absence=0.0))
+    assert (config.fps, config.steady_fps, config.away_fps, config.away_after_s) == \
+        (2.0, 0.25, 0.1, 0.0)
     assert run([Look(0, "away"), good(10), good(10.5)], config) == [10.0, 0.5, 0.5]
+    assert cadence_config(Settings()).away_after_s == Settings().brief_absence
 
 
 @pytest.mark.parametrize("field, value", [("fps", 0), ("steady_fps", -1), ("away_fps", math.nan),
                                           ("drift", math.inf), ("steady_after_s", -1.0),
+                                          ("away_after_s", math.nan),
                                           ("fps", "1")])
 def test_a_bad_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"CadenceConfig.{field}"):

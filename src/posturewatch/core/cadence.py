@@ -4,7 +4,10 @@ Pose estimation is nearly all the daemon's cost, and an alert waits `alert_after
 (30 s) anyway. `Cadence.update(look)` takes what the session made of the newest
 sample and returns the seconds until the next one:
 
-- away (nobody in view): every 1/away_fps (5 s), as before;
+- away (nobody in view): every 1/fps for the first `away_after_s` (the settings'
+  `brief_absence`, 10 s) -- a user who bent down, turned round or stood up a moment
+  is seen again at once, and whether a short absence counts as seated is timed to
+  the second -- then every 1/away_fps (5 s);
 - poor posture, confirmed and far past the threshold (a deviation of `deep`, twice
   it): every 1/poor_fps (2 s). Nothing new is learnt from a slouch that holds; once
   the deviation falls under `deep` (straightening up), 1/fps again. The look after
@@ -45,16 +48,18 @@ class CadenceConfig:
     steady_after_s: float = 10.0  # calm this long before looking less often
     poor_fps: float = 1.0  # ... while poor posture is confirmed and past `deep` (never more than fps)
     deep: float = 2.0  # a poor-posture deviation (in tolerances) past this holds a slouch
+    away_after_s: float = 10.0  # away this long before looking at the away rate
 
     def __post_init__(self) -> None:
         for name in ("fps", "steady_fps", "away_fps", "drift", "poor_fps", "deep"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"CadenceConfig.{name} must be a number > 0, got {value!r}")
-        value = self.steady_after_s
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise ValueError(f"CadenceConfig.steady_after_s must be a number >= 0 seconds, "
-                             f"got {value!r}")
+        for name in ("steady_after_s", "away_after_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"CadenceConfig.{name} must be a number >= 0 seconds, "
+                                 f"got {value!r}")
 
     @property
     def steady_s(self) -> float:
@@ -70,7 +75,8 @@ class CadenceConfig:
 def cadence_config(settings: Settings) -> CadenceConfig:
     """The settings' rates; `steady_fps` or `poor_fps` 0 is `fps`."""
     return CadenceConfig(fps=settings.fps, steady_fps=settings.steady_fps or settings.fps,
-                         away_fps=settings.away_fps, poor_fps=settings.poor_fps or settings.fps)
+                         away_fps=settings.away_fps, poor_fps=settings.poor_fps or settings.fps,
+                         away_after_s=settings.brief_absence)
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,11 @@ class Cadence:
         if last is None or look.presence != last.presence or self._gap(look.t - last.t):
             self.calm_since = None  # a new situation: watch it closely first
         if look.presence == AWAY:
-            self.calm_since, self.steady = None, False
-            return self._ask(1.0 / self.config.away_fps)
+            self.steady = False
+            if self.calm_since is None:
+                self.calm_since = look.t  # here: away since
+            settled = look.t - self.calm_since >= self.config.away_after_s
+            return self._ask(1.0 / (self.config.away_fps if settled else self.config.fps))
         if self._holding_poor(look):
             self.calm_since, self.steady = None, False
             return self._ask(self._until_alert(look))
