@@ -114,6 +114,37 @@ def test_export_json_holds_every_table_with_local_times(capsys):
     assert data["events"][1]["kind"] == "posture_alert" and data["events"][1]["detail"] == "lean_in"
 
 
+@pytest.fixture
+def zone():
+    """`zone(name)`: this process's local time zone for the test (restored after it)."""
+    before = os.environ.get("TZ")
+
+    def use(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+        clear_of_midnight(60)  # midnight there, not here
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.parametrize("name, offset", [("America/Adak", "-10:00"),
+                                          ("Pacific/Kiritimati", "+14:00")])
+def test_exported_times_carry_the_local_offset_they_were_recorded_with(capsys, zone, name,
+                                                                        offset):
+    zone(name)
+    fill(days_back=(0,))
+    assert cli.main(["history", "export"]) == 0
+    data = json.loads(out_err(capsys)[0])
+    nine = f"{today().isoformat()}T09:00:00{offset}"
+    assert data["sessions"][0]["start"] == nine and data["minutes"][0]["start"] == nine
+    assert data["events"][0]["time"] == f"{today().isoformat()}T09:30:00{offset}"
+
+
 def test_export_csv_to_a_file_never_overwrites_without_force(capsys, tmp_path):
     fill(days_back=(0,))
     out = tmp_path / "minutes.csv"
