@@ -87,6 +87,8 @@ class ScreenLockWatcher:
     def _run(self) -> None:
         try:
             self._connect()
+            log.info("screen lock and suspend: listening to %s",
+                     ", ".join(self.listening) or "nothing")
         finally:
             self.ready.set()
         while not self._stop:
