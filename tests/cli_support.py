@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,13 @@ def run(capfd, *argv) -> tuple[int, str, str]:
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capfd.readouterr()
     return code, out, err
+
+
+def as_at_a_terminal() -> None:
+    """Popen's preexec_fn: SIGINT as a shell gives a foreground command. A test run started in
+    the background (`./dev test &`, some CI runners) ignores SIGINT, and a program started so
+    rightly keeps ignoring it: a test that sends SIGINT would wait for nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_one_error(err: str, *words: str) -> None:

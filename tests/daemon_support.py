@@ -111,12 +111,17 @@ def started_pids(pids: Path) -> list[int]:
 
 
 def still_running(pids: Path, within: float = 2.0) -> list[int]:
-    """The started processes still running after `within` seconds. SIGKILL is delivered
-    asynchronously: a killed process has closed its pipes a moment before it leaves the
-    process table, so a check right after the kill would race its exit."""
+    """The started processes still running after `within` seconds (see `still_found`)."""
+    return still_found(lambda: [pid for pid in started_pids(pids) if alive(pid)], within)
+
+
+def still_found(find, within: float = 2.0) -> list[int]:
+    """What `find()` still finds after waiting up to `within` seconds for it to find nothing.
+    SIGKILL is delivered asynchronously: a killed process has closed its pipes a moment
+    before it leaves the process table, so a check right after the kill would race its exit."""
     deadline = time.monotonic() + within
     while True:
-        running = [pid for pid in started_pids(pids) if alive(pid)]
-        if not running or time.monotonic() > deadline:
-            return running
+        found = find()
+        if not found or time.monotonic() > deadline:
+            return found
         time.sleep(0.02)

@@ -21,6 +21,7 @@ import pytest
 
 from posturewatch import errors
 
+from cli_support import as_at_a_terminal
 from test_analyze_cli import small_log
 
 CLIPS = ("render_m1_upright_steady", "warp_intel_man_slouch_gradual", "warp_proctor_man_upright_steady",
@@ -45,12 +46,6 @@ def alive(pid: int) -> bool:
         return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def as_at_a_terminal() -> None:
-    """In the child: SIGINT as a shell gives a foreground command. A test run started in the
-    background (`./dev test &`) ignores SIGINT, and a program started so rightly keeps ignoring it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def start(out: Path, *inputs) -> subprocess.Popen:

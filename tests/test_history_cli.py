@@ -14,21 +14,31 @@ import sys
 import time
 
 import pytest
-from history_support import raw
+from history_support import clear_of_midnight, raw
 
 from posturewatch.adapters.history import HistoryStore, history_path, local_wall
 from posturewatch.adapters.paths import user_dirs
 from posturewatch.app import cli
 from posturewatch.core.history import EventRecord, MinuteRecord, SessionRecord
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Taken from the clock when a test needs it: a suite that starts before midnight runs
+    these after it (a date taken at import time was yesterday by then)."""
+    return dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def within_one_day():
+    """These tests take "today" from the clock more than once: none may straddle midnight."""
+    clear_of_midnight(60)
 
 
 def fill(days_back=(0, 1, 3), minutes_per_day=90, source="0") -> None:
     """Sessions on the given days before today, 09:00 on: good, then poor, an alert, a break."""
     with HistoryStore.open(history_path()) as store:
         for back in days_back:
-            nine = time.mktime(dt.datetime.combine(TODAY - dt.timedelta(days=back),
+            nine = time.mktime(dt.datetime.combine(today() - dt.timedelta(days=back),
                                                    dt.time(9)).timetuple())
             sid = store.start_session(SessionRecord(local_wall(nine), source, "default", "lite"),
                                       "test")
@@ -58,7 +68,7 @@ def test_stats_without_a_history_lists_empty_days_and_creates_nothing(capsys):
     assert cli.main(["stats", "--json"]) == 0
     data = json.loads(out_err(capsys)[0])
     assert len(data["days"]) == 7 and data["found"] is False
-    assert data["days"][-1]["date"] == TODAY.isoformat()
+    assert data["days"][-1]["date"] == today().isoformat()
     assert all(d["seated_s"] == 0 and not d["has_data"] for d in data["days"])
     assert cli.main(["stats"]) == 0
     assert "No history yet" in out_err(capsys)[0]
@@ -70,11 +80,11 @@ def test_stats_per_day_totals_and_trend(capsys):
     assert cli.main(["stats", "--json"]) == 0
     data = json.loads(out_err(capsys)[0])
     by_date = {d["date"]: d for d in data["days"]}
-    today = by_date[TODAY.isoformat()]
-    assert (today["seated_s"], today["good_s"], today["poor_s"]) == (5400, 3600, 1800)
-    assert (today["alerts"], today["breaks_due"], today["breaks_taken"]) == (1, 1, 1)
-    assert today["breaks_command"] == 1 and today["longest_seated_s"] == 5000 + 400
-    assert not by_date[(TODAY - dt.timedelta(days=2)).isoformat()]["has_data"]
+    day = by_date[today().isoformat()]
+    assert (day["seated_s"], day["good_s"], day["poor_s"]) == (5400, 3600, 1800)
+    assert (day["alerts"], day["breaks_due"], day["breaks_taken"]) == (1, 1, 1)
+    assert day["breaks_command"] == 1 and day["longest_seated_s"] == 5000 + 400
+    assert not by_date[(today() - dt.timedelta(days=2)).isoformat()]["has_data"]
     assert data["totals"]["seated_s"] == 3 * 5400 and data["totals"]["days_with_data"] == 3
     assert data["trend"]["previous"]["seated_s"] == 5400
     assert data["trend"]["seated_per_day_change_s"] == 0.0
@@ -99,9 +109,40 @@ def test_export_json_holds_every_table_with_local_times(capsys):
     assert data["format"] == "posturewatch-history" and data["schema_version"] == 1
     assert len(data["sessions"]) == 1 and len(data["minutes"]) == 90 and len(data["events"]) == 3
     minute = data["minutes"][0]
-    assert minute["start"].startswith(f"{TODAY.isoformat()}T09:00:00")
+    assert minute["start"].startswith(f"{today().isoformat()}T09:00:00")
     assert minute["good_s"] == 60.0 and minute["session_id"] == 1
     assert data["events"][1]["kind"] == "posture_alert" and data["events"][1]["detail"] == "lean_in"
+
+
+@pytest.fixture
+def zone():
+    """`zone(name)`: this process's local time zone for the test (restored after it)."""
+    before = os.environ.get("TZ")
+
+    def use(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+        clear_of_midnight(60)  # midnight there, not here
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.parametrize("name, offset", [("America/Adak", "-10:00"),
+                                          ("Pacific/Kiritimati", "+14:00")])
+def test_exported_times_carry_the_local_offset_they_were_recorded_with(capsys, zone, name,
+                                                                        offset):
+    zone(name)
+    fill(days_back=(0,))
+    assert cli.main(["history", "export"]) == 0
+    data = json.loads(out_err(capsys)[0])
+    nine = f"{today().isoformat()}T09:00:00{offset}"
+    assert data["sessions"][0]["start"] == nine and data["minutes"][0]["start"] == nine
+    assert data["events"][0]["time"] == f"{today().isoformat()}T09:30:00{offset}"
 
 
 def test_export_csv_to_a_file_never_overwrites_without_force(capsys, tmp_path):
@@ -148,7 +189,7 @@ def test_forget_refuses_without_a_terminal_and_without_yes(capsys):
 
 def test_forget_before_a_date_with_yes(capsys):
     fill(days_back=(0, 1, 3))
-    assert cli.main(["history", "forget", "--before", TODAY.isoformat(), "--yes"]) == 0
+    assert cli.main(["history", "forget", "--before", today().isoformat(), "--yes"]) == 0
     assert "deleted 180 minutes, 6 events, 2 sessions" in out_err(capsys)[0]
     assert counts() == {"sessions": 1, "minutes": 90, "events": 3}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import clips
 import pytest
-from cli_support import assert_one_error, files_in, small_log
+from cli_support import as_at_a_terminal, assert_one_error, files_in, small_log
 from mounts import on_full_disk, posturewatch
 
 from posturewatch import errors
@@ -58,7 +58,7 @@ def test_a_signal_mid_write_removes_the_temp_files_and_keeps_the_old_outputs(tmp
     proc = subprocess.Popen(
         posturewatch("analyze", clips.video(LONG_VIDEO), "--fps", "0",
                      "--csv", tmp_path / "out.csv", "--poses", tmp_path / "out.jsonl"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_at_a_terminal)
     try:
         _wait_for(lambda: len(_temp_files(tmp_path)) == 2, proc)
         grown = lambda: all(p.stat().st_size > 4096 for p in tmp_path.glob(".*.tmp"))  # noqa: E731

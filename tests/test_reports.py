@@ -11,6 +11,7 @@ import clips
 import pytest
 from browser import ink_rows, pixels_of, screenshot
 from daemon_support import LONG_CLIP, make_profile
+from history_support import clear_of_midnight
 
 from posturewatch.adapters.charts import PALETTE
 from posturewatch.adapters.history import HistoryStore, history_path, local_wall
@@ -19,7 +20,19 @@ from posturewatch.core.history import EventRecord, MinuteRecord, SessionRecord
 
 pytestmark = pytest.mark.browser
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Taken from the clock when a test needs it: a suite that starts before midnight runs
+    these after it (a date taken at import time was yesterday by then)."""
+    return dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def within_one_day():
+    """These tests take "today" from the clock more than once: none may straddle midnight."""
+    clear_of_midnight(60)
+
+
 STATES = ("good", "poor", "looking_down", "away", "standing")
 
 
@@ -44,7 +57,7 @@ def week() -> None:
     """Five days of data, two without (days 2 and 5 ago)."""
     with HistoryStore.open(history_path()) as store:
         for back in (0, 1, 3, 4, 6):
-            session_minutes(store, at(TODAY - dt.timedelta(days=back), 9), 240)
+            session_minutes(store, at(today() - dt.timedelta(days=back), 9), 240)
 
 
 def no_remote_urls(html: str) -> None:
@@ -89,9 +102,9 @@ def test_midnight_a_clock_jump_and_a_day_without_data_in_the_report(tmp_path, ca
     with HistoryStore.open(history_path()) as store:
         # two days ago 23:30 -> yesterday 00:30 in one session; nothing three days ago;
         # today the clock goes back 20 minutes at 10:30
-        session_minutes(store, at(TODAY - dt.timedelta(days=2), 23, 30), 60, ("good",))
-        session_minutes(store, at(TODAY, 10), 30, ("good",))
-        session_minutes(store, at(TODAY, 10, 10), 30, ("poor",), run0=1800.0)
+        session_minutes(store, at(today() - dt.timedelta(days=2), 23, 30), 60, ("good",))
+        session_minutes(store, at(today(), 10), 30, ("good",))
+        session_minutes(store, at(today(), 10, 10), 30, ("poor",), run0=1800.0)
     assert cli.main(["stats", "--json", "--days", "4"]) == 0
     days = json.loads(capsys.readouterr().out)["days"]
     assert [d["seated_s"] for d in days] == [0.0, 1800.0, 1800.0, 3600.0]

@@ -43,8 +43,9 @@ def wait_pause(reason):
 def start(env):
     proc = spawn_run("--source", str(clips.pose_log(UPRIGHT_CLIP)), "--realtime", env=env)
     wait_for(lambda: status().get("camera") == "ok", timeout=60)
-    wait_for(lambda: "screen lock" not in log_text() or "logind" in log_text(), timeout=10)
-    time.sleep(0.5)  # the watcher subscribes on its own thread
+    # the watcher subscribes on its own thread: a signal sent before that would be lost
+    wait_for(lambda: "screen lock and suspend: listening to screensaver, logind" in log_text(),
+             timeout=10)
     return proc
 
 

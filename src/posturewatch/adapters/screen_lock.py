@@ -12,6 +12,7 @@ that half is off, said once in the log. One thread waits for the signals;
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -86,6 +87,8 @@ class ScreenLockWatcher:
     def _run(self) -> None:
         try:
             self._connect()
+            log.info("screen lock and suspend: listening to %s",
+                     ", ".join(self.listening) or "nothing")
         finally:
             self.ready.set()
         while not self._stop:
@@ -135,9 +138,12 @@ class ScreenLockWatcher:
 
     def close(self) -> None:
         """Stops at once: a thread still waiting for a hung bus is left to end on its own
-        (it is a daemon thread; it checks `_stop` before it listens)."""
+        (it is a daemon thread; it checks `_stop` before it listens). Joining it would
+        spend half of the 1 s a service manager is promised on a bus that never answers."""
         self._stop = True
-        if self._thread is not None:
+        if self._thread is not None and self.ready.is_set():
+            with contextlib.suppress(queue.Full):
+                self.inbox.put_nowait(None)  # wakes its wait for a signal at once
             self._thread.join(0.5)
         for bus in self.buses:
             bus.close()

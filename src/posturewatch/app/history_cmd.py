@@ -15,7 +15,8 @@ from ..adapters.output import write_new
 from ..errors import UsageError
 from . import flags
 
-TIME_COLUMNS = {"start_t": "start_offset", "end_t": "end_offset"}  # sessions; else utc_offset
+# sessions keep an offset per time column; minutes (start_t) and events (t) one utc_offset
+TIME_COLUMNS = {"start_t": "start_offset", "end_t": "end_offset"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +67,8 @@ def _with_times(row: dict) -> dict:
     for key, value in row.items():
         out[key] = value
         if key in ("t", "start_t", "end_t"):
-            offset = row.get(TIME_COLUMNS.get(key, "utc_offset"))
+            own = TIME_COLUMNS.get(key, "utc_offset")
+            offset = row[own] if own in row else row.get("utc_offset")
             out[key[:-2] if key.endswith("_t") else "time"] = _iso(value, offset)
     return out
 

@@ -53,6 +53,8 @@ class HoldsMixin:
         remaining = self.holds.active(now)
         if remaining:
             self.release_camera(holds.pause_reason(False, remaining))
+        else:  # held steps come at the away rate (5 s): do not wait for the next one
+            self.hold_ended = True
 
     def _held(self, now: float, counts_as: str) -> float:
         """One step of a hold: the monitor hears what the time counts as; the next is due."""

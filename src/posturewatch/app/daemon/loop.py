@@ -78,6 +78,7 @@ class Daemon(HoldsMixin):
         self.history = history if history is not None else history_sink.HistorySink()
         self.holds = holds.Holds()  # the desktop's pauses: screen locked, suspend, camera busy
         self.said_busy = False
+        self.hold_ended = False  # set by `unhold`: sample now, not at the away rate's next step
         self.console = console  # console.StateLines for `run` in a terminal, or None
         self.cadence = Cadence(cadence_config(settings))
 
@@ -93,13 +94,18 @@ class Daemon(HoldsMixin):
         """The wall-clock time of loop time `t`; a file read as fast as possible keeps its own time."""
         return self.wall() if self.paced else self.wall_start + t
 
-    def wait_until(self, due: float) -> None:
-        """Serves control requests until `due` (paced) or once (as fast as possible)."""
+    def wait_until(self, due: float) -> float:
+        """Serves control requests until `due` (paced) or once (as fast as possible); returns
+        when the next sample is due: `due`, or now when the last hold ended meanwhile."""
         while not self.stopping:
             remaining = due - self.now() if self.paced else 0.0
             self._poll(min(max(remaining, 0.0), POLL_SLICE_S))
+            if self.hold_ended and self.paced:  # the camera is ours again: look at once
+                self.hold_ended = False
+                return self.now()
             if remaining <= 0:
-                return
+                return due
+        return due
 
     def _poll(self, timeout: float) -> None:
         if self.server is not None:
@@ -114,7 +120,7 @@ class Daemon(HoldsMixin):
         due = self.now()
         self._new_day()
         while not self.stopping:
-            self.wait_until(due)
+            due = self.wait_until(due)
             if self.stopping:
                 break
             now = self.now()
