@@ -7,8 +7,8 @@ from the one builder, core.session.build_session, as analyze and evaluate build 
 
 The loop decides when the next sample is due, by the cadence (core/cadence.py):
 every 1/fps seconds while posture drifts, is poor or is not settled, every
-1/steady_fps while it is steady and good, every 1/away_fps while nobody is in
-view. The source is read only then (`feed.next(due)`): frames in between are
+1/steady_fps while it is steady and good, every 1/away_fps once nobody has
+been in view for brief_absence (10 s). The source is read only then (`feed.next(due)`): frames in between are
 never converted or estimated. Between samples the loop serves the control
 socket (`poll(timeout)` is also the loop's sleep), so `status`, `pause`,
 `snooze` ... answer at once and nothing busy-waits.

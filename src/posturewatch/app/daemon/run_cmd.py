@@ -51,7 +51,7 @@ RUN_OPTIONS = (
      "minutes seated before a break reminder; fractions allowed (default: 30)"),
     ("--fps", "fps", flags.positive, "N", "frames analysed per second while you are there "
      "(less often per --steady-fps and --poor-fps) (default: 1)"),
-    ("--steady-fps", "steady_fps", flags.positive, "N", "frames analysed per second while your "
+    ("--steady-fps", "steady_fps", flags.non_negative, "N", "frames analysed per second while your "
      "posture has been steady and good for 10 s (default: 0, the same as --fps; see docs/daemon.md)"),
     ("--poor-fps", "poor_fps", flags.non_negative, "N", "frames analysed per second while "
      "confirmed poor posture holds; a look still falls when the alert is due (default: 0.5; "
