@@ -24,6 +24,7 @@ from mounts import on_full_disk, posturewatch
 
 from posturewatch import errors
 from posturewatch.adapters import models
+from posturewatch.app import model_probe
 
 LONG_VIDEO = "real_side_man_seated_stands"  # 58 s at 30 fps: ~30 s of work at every frame
 OLD = {"out.csv": b"previous,csv\n", "out.jsonl": b"previous pose log\n"}
@@ -94,6 +95,34 @@ def test_sigterm_while_a_model_is_checked_keeps_the_cached_model(tmp_path):
     assert _our_lines(err) == ["posturewatch: terminated"] and out == ""
     assert files_in(cache) == before
     assert not _probe_running(temp), "the model check outlived the command"
+
+
+class Stopped(Exception):
+    """What cli.main's SIGTERM handler raises, for a test without cli.main."""
+
+
+def test_a_signal_while_the_model_check_starts_never_leaves_it_running(monkeypatch):
+    """The race the test above meets now and then under load: SIGTERM arriving while Popen
+    has forked the check but not yet returned it. Here it arrives exactly then, every time."""
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen_then_signal(argv, **kwargs):
+        started.append(real_popen(["sleep", "30"], **kwargs))  # a check that takes its time
+        os.kill(os.getpid(), signal.SIGTERM)
+        return started[-1]
+
+    def stop(signum, frame):
+        raise Stopped
+
+    monkeypatch.setattr(model_probe.subprocess, "Popen", popen_then_signal)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stopped):
+            model_probe.check_in_child(Path("model.task"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert started[0].poll() is not None, "the model check outlived the command"
 
 
 def _probe_running(temp_name: str) -> bool:

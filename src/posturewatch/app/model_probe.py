@@ -10,6 +10,8 @@ last line on stdout says why (MediaPipe's own chatter goes to stderr).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,25 +46,48 @@ def _last_line(exc: Exception) -> str:
     return lines[-1].strip() if lines else type(exc).__name__
 
 
-def check_in_child(path: Path) -> None:
-    """Run `probe` in a child process; ModelError with its reason unless it succeeded."""
-    argv = [sys.executable, "-m", __name__, str(path)]
+HELD = (signal.SIGTERM, signal.SIGINT)  # cli.main turns these into exceptions
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT wait until the block ends. A signal's exception raised inside
+    Popen, after the fork, would lose the child: nobody would be left to stop it."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=TIMEOUT_S)
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def check_in_child(path: Path) -> None:
+    """Run `probe` in a child process; ModelError with its reason unless it succeeded.
+    The child never outlives this call, whatever ends it (a timeout, SIGTERM, Ctrl-C)."""
+    argv = [sys.executable, "-m", __name__, str(path)]
+    proc = None
+    try:
+        with _signals_held():  # a signal waiting here is raised as the block ends, with proc set
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        out, _ = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise ModelError(f"it did not load and run within {TIMEOUT_S:g} s") from None
     except OSError as exc:
         raise ModelError(f"cannot start the model check ({exc.strerror or exc})") from None
-    if done.returncode == 0:
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode == 0:
         return
-    lines = done.stdout.strip().splitlines()
-    if done.returncode < 0 or not lines:
-        raise ModelError(f"MediaPipe crashed on it (exit status {done.returncode})")
+    lines = out.strip().splitlines()
+    if proc.returncode < 0 or not lines:
+        raise ModelError(f"MediaPipe crashed on it (exit status {proc.returncode})")
     raise ModelError(lines[-1])
 
 
 def main(argv: list[str]) -> int:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # held by the parent while it started us
     try:
         probe(Path(argv[0]))
     except ModelError as exc:
