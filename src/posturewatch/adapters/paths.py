@@ -3,17 +3,23 @@
 `POSTUREWATCH_HOME`, when set, puts every directory under one folder: tests
 and portable installs use it so nothing touches the real user's files.
 
-The runtime dir (control socket and lock) is looked up when first asked for:
-without XDG_RUNTIME_DIR, platformdirs falls back to a folder in /tmp and
-refuses one that another user could have made (PermissionError). That is a
-problem for the background monitor only, so it must not stop `analyze` or
-`profiles`; asking for `Dirs.runtime` then gives one clear DaemonError.
+The runtime dir (control socket and lock) is $XDG_RUNTIME_DIR/posturewatch. Without
+XDG_RUNTIME_DIR (cron, ssh, a bare X session) it is under /run/user/<uid> when that
+exists, else under <tmp>/runtime-<uid>, and refused when that folder is not this
+user's alone: someone else could have made it, to swap our socket. We decide this
+ourselves rather than through platformdirs, whose fallback changed within the
+releases we allow (/run/user/<uid> unchecked before 4.7, the checked /tmp folder only
+from 4.14.8). An unsafe runtime dir is a problem for the background monitor only, so
+it must not stop `analyze` or `profiles`; asking for `Dirs.runtime` then gives one
+clear DaemonError.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
+import stat
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +54,36 @@ def user_dirs(env: dict[str, str] | None = None) -> Dirs:
         root = Path(home)
         return Dirs(root / "config", root / "data", root / "state", root / "cache", root / "run")
     dirs = platformdirs.PlatformDirs(APP, appauthor=False)
-    runtime, problem = None, ""
-    try:
-        with warnings.catch_warnings():
-            # Without XDG_RUNTIME_DIR platformdirs warns and uses /tmp/runtime-<uid>; fine for us.
-            warnings.simplefilter("ignore")
-            runtime = Path(dirs.user_runtime_dir)
-    except OSError as exc:  # an unsafe fallback folder: PermissionError naming it
-        problem = str(exc).split("; set XDG_RUNTIME_DIR")[0]
+    runtime, problem = _runtime_dir(dirs, env)
     return Dirs(Path(dirs.user_config_dir), Path(dirs.user_data_dir),
                 Path(dirs.user_state_dir), Path(dirs.user_cache_dir), runtime, problem)
+
+
+def _runtime_dir(dirs: platformdirs.PlatformDirs, env) -> tuple[Path | None, str]:
+    """(the runtime dir, "") or (None, why there is no safe one)."""
+    if sys.platform in ("darwin", "win32"):  # no XDG there: the platform's own convention
+        return Path(dirs.user_runtime_dir), ""
+    given = env.get("XDG_RUNTIME_DIR")
+    if given:
+        return Path(given) / APP, ""
+    uid = os.getuid()
+    base = Path(f"/run/user/{uid}")
+    if not base.is_dir():
+        base = Path(tempfile.gettempdir()) / f"runtime-{uid}"
+    problem = _not_private(base, uid)
+    return (None, problem) if problem else (base / APP, "")
+
+
+def _not_private(folder: Path, uid: int) -> str:
+    """Why `folder` may not hold our socket ("" when it is ours alone, or not there yet)."""
+    try:
+        info = folder.lstat()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return f"runtime directory {folder}: {exc.strerror}"
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+        return f"runtime directory {folder} is not a folder of this user"
+    if info.st_mode & 0o022:
+        return f"runtime directory {folder} has writable mode {stat.S_IMODE(info.st_mode):04o}"
+    return ""
