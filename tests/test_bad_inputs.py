@@ -21,7 +21,7 @@ from cli_support import assert_one_error, files_in, run, run_as_ordinary_process
 from mounts import posturewatch, without_run_dir
 
 from posturewatch import errors
-from posturewatch.adapters import profiles
+from posturewatch.adapters import control, profiles
 from posturewatch.adapters.pose_log import encode_header, encode_pose
 from posturewatch.core.pose import TimedPose
 
@@ -329,6 +329,24 @@ def test_no_xdg_runtime_dir_and_an_unsafe_fallback(tmp_path):
                              "XDG_RUNTIME_DIR")
         else:
             assert done.stderr == ""
+
+
+@pytest.mark.parametrize("mode, owner, safe", [
+    (0o755, "me", True), (0o1777, "root", True),  # our own folder; /tmp with its sticky bit
+    (0o777, "me", False), (0o775, "me", False),  # others may rename our folder away
+    (0o755, "nobody", False),  # made by someone else first (the fallback's race)
+])
+def test_the_socket_folder_is_refused_where_others_could_replace_it(tmp_path, mode, owner, safe):
+    parent = tmp_path / "runtime"
+    parent.mkdir()
+    if owner == "nobody":
+        os.chown(parent, 65534, 65534)
+    parent.chmod(mode)
+    if safe:
+        assert control.private_dir(parent / "posturewatch") == parent / "posturewatch"
+    else:
+        with pytest.raises(errors.DaemonError, match="others could replace"):
+            control.private_dir(parent / "posturewatch")
 
 
 # --- a full disk behind stdout --------------------------------------------------------------------

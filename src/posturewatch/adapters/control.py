@@ -73,9 +73,21 @@ def private_dir(path: Path) -> Path:
                               "set XDG_RUNTIME_DIR or POSTUREWATCH_HOME")
         if stat.S_IMODE(info.st_mode) != 0o700:
             path.chmod(0o700)
+        _check_parent(path.parent)
     except OSError as exc:
         raise DaemonError(f"cannot use {path} for the control socket: {exc.strerror}") from exc
     return path
+
+
+def _check_parent(parent: Path) -> None:
+    """Whoever may rename entries in the parent could swap our folder for theirs: only this
+    user or root may own it, and others may write to it only with the sticky bit (/tmp).
+    Checked after our folder exists, so a parent made by someone else meanwhile is caught."""
+    info = parent.stat()
+    shared = info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX
+    if info.st_uid not in (os.getuid(), 0) or shared:
+        raise DaemonError(f"{parent}: others could replace the control socket's folder there; "
+                          "set XDG_RUNTIME_DIR or POSTUREWATCH_HOME")
 
 
 def _require_unix() -> None:
