@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import clips
+import pytest
 
 from posturewatch.adapters.history import history_path
 from posturewatch.adapters.pose_log import PoseLogReader, PoseLogWriter
@@ -48,6 +49,18 @@ def clear_of_midnight(seconds: float) -> None:
     midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time())
     if (midnight - now).total_seconds() < seconds + 5:
         time.sleep((midnight - now).total_seconds() + 1)
+
+
+def today() -> dt.date:
+    """Taken from the clock when a test needs it: a suite that starts before midnight runs
+    these after it (a date taken at import time was yesterday by then)."""
+    return dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def within_one_day():
+    """For tests that take "today" from the clock more than once (import it into the module): none may straddle midnight."""
+    clear_of_midnight(60)
 
 
 def long_pose_log(out: Path, hours: float, clip: str) -> Path:

@@ -14,24 +14,12 @@ import sys
 import time
 
 import pytest
-from history_support import clear_of_midnight, raw
+from history_support import clear_of_midnight, raw, today, within_one_day  # noqa: F401 (autouse)
 
 from posturewatch.adapters.history import HistoryStore, history_path, local_wall
 from posturewatch.adapters.paths import user_dirs
 from posturewatch.app import cli
 from posturewatch.core.history import EventRecord, MinuteRecord, SessionRecord
-
-
-def today() -> dt.date:
-    """Taken from the clock when a test needs it: a suite that starts before midnight runs
-    these after it (a date taken at import time was yesterday by then)."""
-    return dt.date.today()
-
-
-@pytest.fixture(autouse=True)
-def within_one_day():
-    """These tests take "today" from the clock more than once: none may straddle midnight."""
-    clear_of_midnight(60)
 
 
 def fill(days_back=(0, 1, 3), minutes_per_day=90, source="0") -> None:

@@ -11,7 +11,7 @@ import clips
 import pytest
 from browser import ink_rows, pixels_of, screenshot
 from daemon_support import LONG_CLIP, make_profile
-from history_support import clear_of_midnight
+from history_support import today, within_one_day  # noqa: F401 (an autouse fixture)
 
 from posturewatch.adapters.charts import PALETTE
 from posturewatch.adapters.history import HistoryStore, history_path, local_wall
@@ -19,18 +19,6 @@ from posturewatch.app import cli
 from posturewatch.core.history import EventRecord, MinuteRecord, SessionRecord
 
 pytestmark = pytest.mark.browser
-
-
-def today() -> dt.date:
-    """Taken from the clock when a test needs it: a suite that starts before midnight runs
-    these after it (a date taken at import time was yesterday by then)."""
-    return dt.date.today()
-
-
-@pytest.fixture(autouse=True)
-def within_one_day():
-    """These tests take "today" from the clock more than once: none may straddle midnight."""
-    clear_of_midnight(60)
 
 
 STATES = ("good", "poor", "looking_down", "away", "standing")
