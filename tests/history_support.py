@@ -97,6 +97,7 @@ class Notes:
 
     def notify(self, title, body):
         self.sent.append((title, body))
+        return True  # delivered, as a notifier says
 
 
 def run_in_process(source, wall=time.time, settings=None, notes=None):

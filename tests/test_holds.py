@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from history_support import Notes
 from test_daemon import person
 
 from posturewatch.core import holds
@@ -75,17 +76,6 @@ class Feed:
 
     def close(self):
         pass
-
-
-class Notes:
-    active = "test"
-
-    def __init__(self):
-        self.sent = []
-
-    def notify(self, title, body):
-        self.sent.append((title, body))
-        return True
 
 
 def make_daemon(**settings):
