@@ -22,8 +22,6 @@ from mounts import posturewatch, without_run_dir
 
 from posturewatch import errors
 from posturewatch.adapters import control, profiles
-from posturewatch.adapters.pose_log import encode_header, encode_pose
-from posturewatch.core.pose import TimedPose
 
 EXAMPLE = clips.REPO / "calibration" / "warp_intel_man_mixed_session.json"
 DEEP = 100_000  # far past Python's recursion limit
